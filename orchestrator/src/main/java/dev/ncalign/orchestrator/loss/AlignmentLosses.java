@@ -95,9 +95,13 @@ public final class AlignmentLosses {
         .neg();
   }
 
-  /** log σ(x) = min(x, 0) − log(1 + e^−|x|): never exponentiates a positive number, so finite for any finite x. */
+  /**
+   * log σ(x) = min(x, 0) − log(1 + e^−|x|): never exponentiates a positive number, so finite for any finite x.
+   * min(x, 0) is written (x − |x|)/2 so its gradient at x = 0 is ½, not the 0 or 1 a clamp gives: training
+   * starts exactly there (policy = reference).
+   */
   static NDArray logSigmoid(NDArray x) {
-    return x.minimum(0f).sub(x.abs().neg().exp().add(1f).log());
+    return x.sub(x.abs()).div(2f).sub(x.abs().neg().exp().add(1f).log());
   }
 
   /** Checked inputs plus the per-prompt bookkeeping every loss needs (which responses are present). */
