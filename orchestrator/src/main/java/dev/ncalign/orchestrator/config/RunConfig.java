@@ -1,0 +1,90 @@
+package dev.ncalign.orchestrator.config;
+
+import dev.ncalign.orchestrator.loss.LossType;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One run, as read from a YAML file by {@link ConfigLoader} (snake_case keys, every section optional,
+ * missing keys take the values of {@link #defaults()}). Instances that come out of the loader have
+ * passed {@link ConfigValidator#checkValues}; relative paths are relative to the working directory.
+ * {@code configs/*.yaml} documents every field.
+ */
+public record RunConfig(
+    Run run,
+    Mode mode,
+    Service policy,
+    Service reward,
+    Loss loss,
+    Optimizer optimizer,
+    Sampling sampling,
+    Prompts prompts,
+    Offline offline,
+    Clients clients,
+    Dashboard dashboard,
+    Grid grid) {
+
+  /** Where the run lives and how long it goes. */
+  public record Run(Path dir, long seed, int rounds, int checkpointEvery) {}
+
+  /**
+   * A served model: either {@code targets} (host:port of running replicas) or, when that is empty, a
+   * local server the orchestrator starts on {@code model}.
+   */
+  public record Service(Path model, List<String> targets) {
+    /** True when the orchestrator must start a server itself. */
+    public boolean local() {
+      return targets.isEmpty();
+    }
+  }
+
+  /** The alignment objective. */
+  public record Loss(LossType type, double beta, double alpha) {}
+
+  /** AdamW and the schedule around it. */
+  public record Optimizer(
+      double lr,
+      double weightDecay,
+      int warmupSteps,
+      double maxGradNorm,
+      int epochsPerRound,
+      int minibatchTokens,
+      int gradAccumulation,
+      LrSchedule schedule) {}
+
+  /** What each online round samples. */
+  public record Sampling(
+      int promptsPerRound, int k, int maxNewTokens, double temperature, double topP, int topK) {}
+
+  /** Where prompts come from: a JSONL file, or a prompt set built into the orchestrator. */
+  public record Prompts(Path file, String builtin, int evalCount) {}
+
+  /** Offline training on a fixed dataset. */
+  public record Offline(Path dataset, int epochs, int evalEvery) {}
+
+  /** Behaviour of the gRPC clients. */
+  public record Clients(double deadlineSeconds, int retries, Path tokenFile) {}
+
+  /** The web dashboard; port 0 turns it off. */
+  public record Dashboard(int port) {}
+
+  /** An experiment grid: one run per (loss, mode, seed). Absent for a single run. */
+  public record Grid(List<LossType> losses, List<Mode> modes, List<Long> seeds) {}
+
+  /** The values a key takes when the YAML file leaves it out. */
+  public static RunConfig defaults() {
+    return new RunConfig(
+        new Run(Path.of("runs/run"), 1, 20, 5),
+        Mode.ONLINE,
+        new Service(Path.of(".ncalign/assets/policy-base"), List.of()),
+        new Service(Path.of(".ncalign/assets/reward"), List.of()),
+        new Loss(LossType.NCA, 0.1, 1.0),
+        new Optimizer(2.0e-4, 0.0, 2, 1.0, 2, 2048, 1, LrSchedule.COSINE),
+        new Sampling(16, 4, 24, 1.0, 1.0, 0),
+        new Prompts(null, "reviews", 16),
+        new Offline(null, 4, 2),
+        new Clients(60, 3, null),
+        new Dashboard(0),
+        null);
+  }
+}
