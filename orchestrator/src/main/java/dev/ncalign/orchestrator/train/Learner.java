@@ -1,0 +1,124 @@
+package dev.ncalign.orchestrator.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.ncalign.orchestrator.loss.AlignmentLosses;
+import dev.ncalign.policy.model.CausalLm;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+
+/**
+ * Trains a policy on rounds of explicitly rewarded responses with an {@link AlignmentLosses} objective.
+ *
+ * <p>Reference log-probs come from a frozen copy of the initial model, computed once per round; the
+ * policy's come with gradients, minibatch by minibatch, under a token budget.
+ */
+public final class Learner implements AutoCloseable {
+  private final CausalLm policy;
+  private final CausalLm reference;
+  private final LearnerSettings settings;
+  private final AdamW optimizer;
+  private final Random random;
+
+  /**
+   * @param policy the model to train (its parameters are updated in place)
+   * @param reference the frozen reference π_ref, never updated
+   */
+  public Learner(CausalLm policy, CausalLm reference, LearnerSettings settings, long seed) {
+    this.policy = policy;
+    this.reference = reference;
+    this.settings = settings;
+    this.optimizer = new AdamW(
+        policy.parameters(), settings.schedule(), settings.weightDecay(), settings.maxGradNorm());
+    this.random = new Random(seed);
+  }
+
+  /** The optimizer, for checkpointing its state. */
+  public AdamW optimizer() {
+    return optimizer;
+  }
+
+  /** The random generator that shuffles minibatches; reseed it on resume so a run replays exactly. */
+  public void reseed(long seed) {
+    random.setSeed(seed);
+  }
+
+  /** Runs the configured epochs of updates on one round's batch. */
+  public RoundUpdate update(RewardBatch batch) {
+    List<ScoredPrompt> prompts = batch.prompts();
+    double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
+    double[][] before = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
+    double lossSum = 0;
+    int minibatchCount = 0;
+    double normSum = 0;
+    int steps = 0;
+    int pending = 0;
+    List<Integer> order = new ArrayList<>(IntStream.range(0, prompts.size()).boxed().toList());
+    for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+      Collections.shuffle(order, random);
+      for (List<Integer> minibatch : RewardBatch.minibatches(prompts, order, settings.minibatchTokens())) {
+        lossSum += backward(prompts, minibatch, ref);
+        minibatchCount++;
+        if (++pending == settings.gradAccumulation()) {
+          normSum += optimizer.step();
+          steps++;
+          pending = 0;
+        }
+      }
+    }
+    if (pending > 0) {
+      normSum += optimizer.step();
+      steps++;
+    }
+    double[][] after = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
+    return LikelihoodDiagnostic.summarize(
+        prompts, ref, before, after, lossSum / minibatchCount, steps, normSum / Math.max(1, steps));
+  }
+
+  /** Forward + backward of one minibatch; gradients accumulate in the parameters. Returns its loss. */
+  private double backward(List<ScoredPrompt> prompts, List<Integer> minibatch, double[][] ref) {
+    int k = minibatch.stream().mapToInt(i -> prompts.get(i).responses().size()).max().orElseThrow();
+    int b = minibatch.size();
+    SequenceScorer.FlatResponses flat = SequenceScorer.FlatResponses.of(prompts, minibatch);
+    long[] slot = new long[b * k];
+    float[] refRows = new float[b * k];
+    float[] rewards = new float[b * k];
+    float[] mask = new float[b * k];
+    int n = flat.responseIds().size();
+    int at = 0;
+    for (int row = 0; row < b; row++) {
+      int index = minibatch.get(row);
+      List<ScoredResponse> responses = prompts.get(index).responses();
+      for (int col = 0; col < k; col++) {
+        int cell = row * k + col;
+        boolean exists = col < responses.size();
+        // Padding cells read the extra zero appended after the n real log-probs.
+        slot[cell] = exists ? at++ : n;
+        refRows[cell] = exists ? (float) ref[index][col] : 0f;
+        rewards[cell] = exists ? responses.get(col).reward() : 0f;
+        mask[cell] = exists && responses.get(col).present() ? 1f : 0f;
+      }
+    }
+    Shape shape = new Shape(b, k);
+    try (NDManager scope = policy.manager().newSubManager();
+        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      NDArray sums = policy.logprobs(scope, flat.promptIds(), flat.responseIds(), true).sums();
+      NDArray policyLogps = sums.concat(scope.zeros(new Shape(1))).take(scope.create(slot)).reshape(shape);
+      NDArray loss = AlignmentLosses.compute(settings.loss(), policyLogps, scope.create(refRows, shape),
+          scope.create(rewards, shape), scope.create(mask, shape), settings.beta(), settings.alpha());
+      collector.backward(loss.div(settings.gradAccumulation()));
+      return loss.getFloat();
+    }
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+  }
+}

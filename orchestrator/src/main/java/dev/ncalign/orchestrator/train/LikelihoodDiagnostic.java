@@ -1,0 +1,50 @@
+package dev.ncalign.orchestrator.train;
+
+import java.util.List;
+
+/**
+ * The paper's likelihood diagnostic: how the log-probs of each prompt's best and worst response moved
+ * during a round, and the KL estimate to the reference.
+ */
+final class LikelihoodDiagnostic {
+  private LikelihoodDiagnostic() {}
+
+  static RoundUpdate summarize(
+      List<ScoredPrompt> prompts,
+      double[][] ref,
+      double[][] before,
+      double[][] after,
+      double meanLoss,
+      int steps,
+      double meanGradNorm) {
+    double bestBefore = 0;
+    double bestAfter = 0;
+    double worstBefore = 0;
+    double worstAfter = 0;
+    int rated = 0;
+    double klSum = 0;
+    int present = 0;
+    for (int p = 0; p < prompts.size(); p++) {
+      ScoredPrompt prompt = prompts.get(p);
+      int best = prompt.best();
+      if (best < 0) {
+        continue;
+      }
+      int worst = prompt.worst();
+      bestBefore += before[p][best];
+      bestAfter += after[p][best];
+      worstBefore += before[p][worst];
+      worstAfter += after[p][worst];
+      rated++;
+      for (int k = 0; k < prompt.responses().size(); k++) {
+        if (prompt.responses().get(k).present()) {
+          klSum += before[p][k] - ref[p][k];
+          present++;
+        }
+      }
+    }
+    int d = Math.max(1, rated);
+    return new RoundUpdate(meanLoss, bestBefore / d, bestAfter / d, worstBefore / d, worstAfter / d,
+        klSum / Math.max(1, present), steps, meanGradNorm);
+  }
+}
