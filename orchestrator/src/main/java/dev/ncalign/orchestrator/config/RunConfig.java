@@ -1,7 +1,11 @@
 package dev.ncalign.orchestrator.config;
 
+import dev.ncalign.orchestrator.client.ClientOptions;
 import dev.ncalign.orchestrator.loss.LossType;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -63,7 +67,23 @@ public record RunConfig(
   public record Offline(Path dataset, int epochs, int evalEvery) {}
 
   /** Behaviour of the gRPC clients. */
-  public record Clients(double deadlineSeconds, int retries, Path tokenFile) {}
+  public record Clients(double deadlineSeconds, int retries, Path tokenFile) {
+    /** The client options these settings stand for; reads the token file, if one is set. */
+    public ClientOptions options() {
+      ClientOptions options =
+          ClientOptions.defaults()
+              .withDeadline(Duration.ofNanos(Math.round(deadlineSeconds * 1e9)))
+              .withRetries(retries);
+      if (tokenFile == null) {
+        return options;
+      }
+      try {
+        return options.withBearerToken(Files.readString(tokenFile).strip());
+      } catch (IOException e) {
+        throw new ConfigException("clients.token_file: cannot read " + tokenFile.toAbsolutePath() + ": " + e, e);
+      }
+    }
+  }
 
   /** The web dashboard; port 0 turns it off. */
   public record Dashboard(int port) {}

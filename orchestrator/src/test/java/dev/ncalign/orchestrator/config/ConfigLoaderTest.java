@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ncalign.orchestrator.client.ClientOptions;
 import dev.ncalign.orchestrator.loss.LossType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,6 +156,18 @@ class ConfigLoaderTest {
   void yamlRoundTripsEveryField() {
     RunConfig config = ConfigLoader.load(CONFIGS.resolve("compare.yaml"), List.of("clients.token_file=/t"));
     assertEquals(config, ConfigLoader.parse(ConfigLoader.toYaml(config), List.of()));
+  }
+
+  @Test
+  void clientSettingsBecomeClientOptions(@TempDir Path dir) throws IOException {
+    Path token = Files.writeString(dir.resolve("token"), "s3cret\n");
+    RunConfig config =
+        ConfigLoader.parse("clients: {deadline_seconds: 2.5, retries: 0, token_file: " + token + "}\n", List.of());
+    ClientOptions options = config.clients().options();
+    assertEquals(Duration.ofMillis(2500), options.deadline());
+    assertEquals(0, options.retries());
+    assertEquals("s3cret", options.bearerToken());
+    assertNull(RunConfig.defaults().clients().options().bearerToken());
   }
 
   private static void assertError(String prefix, String yaml) {

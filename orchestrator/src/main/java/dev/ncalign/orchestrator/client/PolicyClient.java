@@ -1,0 +1,162 @@
+package dev.ncalign.orchestrator.client;
+
+import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.GenerateRequest;
+import dev.ncalign.proto.v1.GenerateResponse;
+import dev.ncalign.proto.v1.GetInfoRequest;
+import dev.ncalign.proto.v1.LogprobsItem;
+import dev.ncalign.proto.v1.LogprobsRequest;
+import dev.ncalign.proto.v1.LogprobsResponse;
+import dev.ncalign.proto.v1.PolicyInfo;
+import dev.ncalign.proto.v1.PolicyServiceGrpc;
+import dev.ncalign.proto.v1.PushWeightsResponse;
+import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.proto.v1.WeightHeader;
+import io.grpc.Channel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.ToLongFunction;
+
+/**
+ * The policy replicas as one service. Generate and ComputeLogprobs split their items over the replicas
+ * (and under the servers' limits) and run the slices in parallel, so generation scales out; PushWeights
+ * goes to every replica. Thread-safe.
+ */
+public final class PolicyClient implements AutoCloseable {
+
+  private final Replicas replicas;
+  private volatile PolicyInfo limits;
+
+  /** @param targets {@code host:port} of every replica (any grpc target string works) */
+  public PolicyClient(List<String> targets, ClientOptions options) {
+    this.replicas = new Replicas("policy", targets, options);
+  }
+
+  /**
+   * K completions for every prompt, ordered by (prompt_index, sample_index) with indexes into
+   * {@code prompts}, as one replica would answer.
+   *
+   * @throws IllegalStateException if the replicas serve different policy versions (a replica restarted
+   *     since the last push: push again before sampling)
+   */
+  public GenerateResponse generate(List<String> prompts, int k, SamplingParams params) {
+    if (prompts.isEmpty()) {
+      throw new IllegalArgumentException("no prompts to generate for");
+    }
+    List<List<String>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
+    List<GenerateResponse> parts =
+        replicas.scatter(
+            "Generate",
+            shards,
+            shard -> channel -> PolicyServiceGrpc.newBlockingStub(channel)
+                .generate(
+                    GenerateRequest.newBuilder()
+                        .addAllPrompts(shard)
+                        .setNumSamples(k)
+                        .setSampling(params)
+                        .build()));
+    GenerateResponse.Builder merged =
+        GenerateResponse.newBuilder().setPolicyVersion(sameVersion(parts, GenerateResponse::getPolicyVersion));
+    int offset = 0;
+    for (int i = 0; i < parts.size(); i++) {
+      for (Completion completion : parts.get(i).getCompletionsList()) {
+        merged.addCompletions(completion.toBuilder().setPromptIndex(completion.getPromptIndex() + offset));
+      }
+      offset += shards.get(i).size();
+    }
+    return merged.build();
+  }
+
+  /** Log-probs of the given responses under the live policy, one result per item in order. */
+  public LogprobsResponse logprobs(List<LogprobsItem> items) {
+    if (items.isEmpty()) {
+      throw new IllegalArgumentException("no items to score");
+    }
+    PolicyInfo info = limits();
+    int maxItems = info.getMaxPrompts() * info.getMaxNumSamples();
+    List<LogprobsResponse> parts =
+        replicas.scatter(
+            "ComputeLogprobs",
+            Shards.split(items, replicas.size(), maxItems),
+            shard -> channel -> PolicyServiceGrpc.newBlockingStub(channel)
+                .computeLogprobs(LogprobsRequest.newBuilder().addAllItems(shard).build()));
+    LogprobsResponse.Builder merged =
+        LogprobsResponse.newBuilder().setPolicyVersion(sameVersion(parts, LogprobsResponse::getPolicyVersion));
+    parts.forEach(part -> merged.addAllResults(part.getResultsList()));
+    return merged.build();
+  }
+
+  /**
+   * Sends a safetensors file as {@code version} to every replica and returns once each has verified,
+   * loaded and swapped it in.
+   *
+   * @return {@code live_version} = version, {@code load_seconds} = the slowest replica's
+   * @throws RpcException naming every replica that failed (the others do serve the new version)
+   */
+  public PushWeightsResponse pushWeights(long version, byte[] safetensors) {
+    WeightHeader header =
+        WeightHeader.newBuilder()
+            .setVersion(version)
+            .setFormat("safetensors")
+            .setTotalBytes(safetensors.length)
+            .setSha256Hex(sha256Hex(safetensors))
+            .build();
+    List<PushWeightsResponse> answers =
+        replicas.callEach("PushWeights", channel -> WeightUpload.push(channel, header, safetensors));
+    double slowest = answers.stream().mapToDouble(PushWeightsResponse::getLoadSeconds).max().orElse(0);
+    return PushWeightsResponse.newBuilder().setLiveVersion(version).setLoadSeconds(slowest).build();
+  }
+
+  /** Every replica's model, live version and limits, in target order. */
+  public List<PolicyInfo> info() {
+    return replicas.callEach("GetInfo", PolicyClient::getInfo);
+  }
+
+  /** True once every replica reports SERVING on the gRPC health service, false if that takes too long. */
+  public boolean awaitReady(Duration timeout) {
+    return replicas.awaitReady(timeout);
+  }
+
+  @Override
+  public void close() {
+    replicas.close();
+  }
+
+  private static PolicyInfo getInfo(Channel channel) {
+    return PolicyServiceGrpc.newBlockingStub(channel).getInfo(GetInfoRequest.getDefaultInstance());
+  }
+
+  /** The request limits, asked of one replica the first time they are needed (replicas share flags). */
+  private PolicyInfo limits() {
+    PolicyInfo known = limits;
+    if (known == null) {
+      known = replicas.call("GetInfo", PolicyClient::getInfo);
+      limits = known;
+    }
+    return known;
+  }
+
+  private static <T> long sameVersion(List<T> parts, ToLongFunction<T> version) {
+    long first = version.applyAsLong(parts.get(0));
+    for (T part : parts) {
+      if (version.applyAsLong(part) != first) {
+        throw new IllegalStateException(
+            "policy replicas serve different versions ("
+                + parts.stream().map(p -> String.valueOf(version.applyAsLong(p))).distinct().toList()
+                + "): push the current weights to every replica first");
+      }
+    }
+    return first;
+  }
+
+  private static String sha256Hex(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package dev.ncalign.orchestrator.client;
+
+import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.GenerateRequest;
+import dev.ncalign.proto.v1.GenerateResponse;
+import dev.ncalign.proto.v1.GetInfoRequest;
+import dev.ncalign.proto.v1.LogprobsItem;
+import dev.ncalign.proto.v1.LogprobsRequest;
+import dev.ncalign.proto.v1.LogprobsResponse;
+import dev.ncalign.proto.v1.PolicyInfo;
+import dev.ncalign.proto.v1.PolicyServiceGrpc;
+import dev.ncalign.proto.v1.PushWeightsResponse;
+import dev.ncalign.proto.v1.SequenceLogprobs;
+import dev.ncalign.proto.v1.WeightChunk;
+import dev.ncalign.proto.v1.WeightHeader;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A policy replica that answers from its inputs: completion text is {@code name:prompt#sample}, a
+ * response's log-prob is minus its length. It can fail its next calls with UNAVAILABLE, hang, or reject
+ * pushes, and records what it was sent.
+ */
+final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
+
+  final String name;
+  final int maxPrompts;
+  final List<List<String>> generated = new CopyOnWriteArrayList<>();
+  final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
+  final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
+  final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
+  final AtomicInteger unavailableCalls = new AtomicInteger();
+  volatile byte[] weights;
+  volatile long version = 1;
+  volatile boolean hang;
+  volatile Status rejectPush;
+
+  FakePolicy(String name, int maxPrompts) {
+    this.name = name;
+    this.maxPrompts = maxPrompts;
+  }
+
+  @Override
+  public void generate(GenerateRequest request, StreamObserver<GenerateResponse> out) {
+    if (hang || failedAsUnavailable(out)) {
+      return;
+    }
+    generated.add(request.getPromptsList());
+    GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
+    for (int p = 0; p < request.getPromptsCount(); p++) {
+      for (int s = 0; s < request.getNumSamples(); s++) {
+        response.addCompletions(
+            Completion.newBuilder()
+                .setPromptIndex(p)
+                .setSampleIndex(s)
+                .setText(name + ":" + request.getPrompts(p) + "#" + s)
+                .setPolicyVersion(version));
+      }
+    }
+    out.onNext(response.build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void computeLogprobs(LogprobsRequest request, StreamObserver<LogprobsResponse> out) {
+    if (failedAsUnavailable(out)) {
+      return;
+    }
+    logprobBatches.add(request.getItemsCount());
+    LogprobsResponse.Builder response = LogprobsResponse.newBuilder().setPolicyVersion(version);
+    for (LogprobsItem item : request.getItemsList()) {
+      response.addResults(SequenceLogprobs.newBuilder().setSumLogprob(-item.getResponse().length()));
+    }
+    out.onNext(response.build());
+    out.onCompleted();
+  }
+
+  @Override
+  public StreamObserver<WeightChunk> pushWeights(StreamObserver<PushWeightsResponse> out) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(WeightChunk chunk) {
+        if (chunk.hasHeader()) {
+          headers.add(chunk.getHeader());
+        } else {
+          chunkSizes.add(chunk.getData().size());
+          bytes.writeBytes(chunk.getData().toByteArray());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        WeightHeader header = headers.get(headers.size() - 1);
+        byte[] data = bytes.toByteArray();
+        if (rejectPush != null) {
+          out.onError(rejectPush.asRuntimeException());
+        } else if (data.length != header.getTotalBytes() || !sha256(data).equals(header.getSha256Hex())) {
+          out.onError(Status.INVALID_ARGUMENT.withDescription("bad bytes").asRuntimeException());
+        } else {
+          weights = data;
+          version = header.getVersion();
+          out.onNext(PushWeightsResponse.newBuilder().setLiveVersion(version).setLoadSeconds(0.25).build());
+          out.onCompleted();
+        }
+      }
+    };
+  }
+
+  @Override
+  public void getInfo(GetInfoRequest request, StreamObserver<PolicyInfo> out) {
+    out.onNext(
+        PolicyInfo.newBuilder()
+            .setModelPath("/fake/" + name)
+            .setLiveVersion(version)
+            .setMaxPrompts(maxPrompts)
+            .setMaxNumSamples(4)
+            .build());
+    out.onCompleted();
+  }
+
+  /** Fails the call with UNAVAILABLE while the countdown set by the test lasts. */
+  private boolean failedAsUnavailable(StreamObserver<?> out) {
+    if (unavailableCalls.getAndDecrement() > 0) {
+      out.onError(Status.UNAVAILABLE.withDescription(name + " is warming up").asRuntimeException());
+      return true;
+    }
+    return false;
+  }
+
+  static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
