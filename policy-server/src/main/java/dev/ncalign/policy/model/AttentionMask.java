@@ -27,20 +27,20 @@ public final class AttentionMask {
     }
 
     /**
-     * Mask [batch, 1, queries, keys] for queries appended after {@code keys - queries} cached positions:
-     * query i (at key position keys - queries + i) sees valid keys up to itself.
+     * Mask [batch, 1, queries, keys] for left-padded rows whose queries are the last {@code queries}
+     * of {@code keys} positions: query i (at key position keys - queries + i) sees keys from the row's
+     * first real token up to itself.
      *
-     * @param keyValid per row, whether each key position holds a real token (false for left padding)
+     * @param leftPadding per row, how many leading key positions are padding
      */
-    public static NDArray padded(NDManager manager, boolean[][] keyValid, int queries) {
-        int batch = keyValid.length;
-        int keys = keyValid[0].length;
+    public static NDArray leftPadded(NDManager manager, int[] leftPadding, int queries, int keys) {
+        int batch = leftPadding.length;
         float[] mask = new float[batch * queries * keys];
         for (int b = 0; b < batch; b++) {
             for (int q = 0; q < queries; q++) {
                 int queryPosition = keys - queries + q;
                 for (int k = 0; k < keys; k++) {
-                    boolean allowed = keyValid[b][k] && k <= queryPosition;
+                    boolean allowed = k >= leftPadding[b] && k <= queryPosition;
                     mask[(b * queries + q) * keys + k] = allowed ? 0f : MASKED;
                 }
             }
