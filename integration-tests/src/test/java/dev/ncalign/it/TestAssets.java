@@ -1,0 +1,59 @@
+package dev.ncalign.it;
+
+import dev.ncalign.policy.model.TinyModelFactory;
+import dev.ncalign.policy.model.TinyModelSpec;
+import dev.ncalign.reward.embedded.EmbeddedRewardModelBuilder;
+import dev.ncalign.reward.embedded.ReviewCorpus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Models for the end-to-end tests, built once per test JVM under {@code target/it-assets}: a tiny random
+ * policy over the review vocabulary (no SFT: the tests check plumbing, not quality) and the embedded reward
+ * model.
+ */
+final class TestAssets {
+  private static final Path ROOT = Path.of("target", "it-assets").toAbsolutePath();
+  private static Path policy;
+  private static Path reward;
+
+  private TestAssets() {}
+
+  static synchronized Path policy() {
+    if (policy == null) {
+      policy = ROOT.resolve("policy");
+      if (!Files.exists(policy.resolve("model.safetensors"))) {
+        TinyModelFactory.write(policy, ReviewCorpus.vocabulary(), TinyModelSpec.tiny(), 5);
+      }
+    }
+    return policy;
+  }
+
+  static synchronized Path reward() {
+    if (reward == null) {
+      try {
+        reward = EmbeddedRewardModelBuilder.build(ROOT.resolve("reward"), 5);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return reward;
+  }
+
+  /** YAML of a short run on these models in {@code runDir}; {@code extra} is appended (more keys). */
+  static String config(Path runDir, String mode, int rounds, String extra) {
+    return """
+        run: {dir: %s, seed: 3, rounds: %d, checkpoint_every: 1}
+        mode: %s
+        policy: {model: %s}
+        reward: {model: %s}
+        loss: {type: NCA, beta: 0.1, alpha: 1.0}
+        optimizer: {lr: 1.0e-3, warmup_steps: 0, epochs_per_round: 1, minibatch_tokens: 4096}
+        sampling: {prompts_per_round: 4, k: 3, max_new_tokens: 8}
+        prompts: {eval_count: 2}
+        %s
+        """.formatted(runDir, rounds, mode, policy(), reward(), extra);
+  }
+}

@@ -1,0 +1,68 @@
+package dev.ncalign.orchestrator.cli;
+
+import dev.ncalign.orchestrator.assets.DemoAssets;
+import dev.ncalign.orchestrator.config.RunConfig;
+import dev.ncalign.orchestrator.loop.AlignmentRun;
+import dev.ncalign.orchestrator.loop.PromptSet;
+import dev.ncalign.orchestrator.train.ScoredPrompt;
+import dev.ncalign.orchestrator.train.ScoredResponse;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ncalign demo}: builds the demo models if needed, starts a reward and a policy server, runs online
+ * NCA rounds on product-review prompts, and shows samples before and after with the run's plot.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Build the demo models if missing, then run online NCA on synthetic product reviews.")
+final class DemoCommand implements Callable<Integer> {
+  private static final int SHOWN_PROMPTS = 3;
+  private static final long SHOW_SEED = 42;
+
+  @Mixin RunOptions options;
+
+  @Option(names = "--assets", defaultValue = ".ncalign/assets", description = "demo model cache (default: ${DEFAULT-VALUE})")
+  Path assets;
+
+  DemoCommand() {
+    options = new RunOptions();
+    options.config = Path.of("configs/demo.yaml");
+  }
+
+  @Override
+  public Integer call() {
+    PrintStream out = System.out;
+    DemoAssets.Paths paths = DemoAssets.ensure(assets, out::println);
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    RunConfig config = options.load("policy.model=" + paths.policyBase(), "reward.model=" + paths.reward(),
+        "run.dir=runs/demo-" + stamp);
+    RoundPrinter printer = new RoundPrinter(out, config.run().rounds());
+    try (AlignmentRun run = AlignmentRun.open(config, false, List.of(printer))) {
+      out.println("run directory: " + config.run().dir() + "  (servers: " + run.servers() + ")");
+      List<String> shown = PromptSet.load(config.prompts().file(), config.prompts().builtin()).evalPrompts(SHOWN_PROMPTS);
+      printSamples(out, "before training (policy v" + run.policyClient().info().get(0).getLiveVersion() + ")", run, shown);
+      printer.header();
+      run.run();
+      printSamples(out, "after training (policy v" + run.policyClient().info().get(0).getLiveVersion() + ")", run, shown);
+      RunSummary.write(run.store(), out);
+    }
+    out.printf("demo finished in %.0f s%n", printer.elapsedSeconds());
+    return 0;
+  }
+
+  private static void printSamples(PrintStream out, String title, AlignmentRun run, List<String> prompts) {
+    out.println("--- samples " + title + " ---");
+    for (ScoredPrompt p : run.sampler().sample(prompts, SHOW_SEED).batch().prompts()) {
+      for (ScoredResponse r : p.responses().subList(0, Math.min(2, p.responses().size()))) {
+        out.printf("  %-28s %-70s reward %6.2f%n", p.prompt(), r.text(), r.reward());
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.ncalign.orchestrator.cli;
+
+import dev.ncalign.orchestrator.config.ConfigValidator;
+import dev.ncalign.orchestrator.config.RunConfig;
+import dev.ncalign.orchestrator.loop.AlignmentRun;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code ncalign train}: an online or offline run from a YAML configuration. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train a policy online (sample, score, update, push) or offline on a dataset, from a YAML config.")
+final class TrainCommand implements Callable<Integer> {
+  @Mixin RunOptions options;
+
+  @Option(names = "--resume", description = "continue the run in run.dir after its last completed round")
+  boolean resume;
+
+  @Override
+  public Integer call() {
+    RunConfig config = options.load();
+    ConfigValidator.checkFiles(config);
+    RoundPrinter printer = new RoundPrinter(System.out, config.run().rounds());
+    try (AlignmentRun run = AlignmentRun.open(config, resume, List.of(printer))) {
+      if (run.firstRound() > config.run().rounds()) {
+        System.out.println("run " + config.run().dir() + " is already complete");
+        return 0;
+      }
+      printer.header();
+      run.run();
+      RunSummary.write(run.store(), System.out);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,133 @@
+package dev.ncalign.orchestrator.launch;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A policy or reward server started as a child JVM on a free loopback port, with the orchestrator's own
+ * classpath. The child prints {@code listening on port N} once it serves; everything it prints goes to a
+ * log file. Closing it stops the process.
+ */
+public final class ServerProcess implements AutoCloseable {
+  private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
+
+  private final String name;
+  private final Process process;
+  private final int port;
+
+  private ServerProcess(String name, Process process, int port) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} plus {@code --port 0} and waits until it listens.
+   *
+   * @throws IllegalStateException with the tail of its log if it exits or does not listen in time
+   */
+  public static ServerProcess start(String name, String mainClass, List<String> args, Path log, Duration timeout) {
+    List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Dai.djl.offline=true", "-Xss4m",
+        "-cp", System.getProperty("java.class.path"), mainClass));
+    command.addAll(args);
+    command.addAll(List.of("--port", "0"));
+    Process process;
+    try {
+      Files.createDirectories(log.toAbsolutePath().getParent());
+      process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the " + name + " server", e);
+    }
+    CompletableFuture<Integer> port = new CompletableFuture<>();
+    Thread pump = new Thread(() -> pumpOutput(process, log, port), name + "-server-log");
+    pump.setDaemon(true);
+    pump.start();
+    try {
+      return new ServerProcess(name, process, port.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      throw new IllegalStateException("interrupted while starting the " + name + " server", e);
+    } catch (ExecutionException | TimeoutException e) {
+      process.destroyForcibly();
+      throw new IllegalStateException("the " + name + " server did not start (log: " + log + "):\n" + tail(log), e);
+    }
+  }
+
+  private static void pumpOutput(Process process, Path log, CompletableFuture<Integer> port) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        PrintWriter out = new PrintWriter(Files.newBufferedWriter(log), true)) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        out.println(line);
+        Matcher m = LISTENING.matcher(line);
+        if (!port.isDone() && m.find()) {
+          port.complete(Integer.parseInt(m.group(1)));
+        }
+      }
+    } catch (IOException e) {
+      port.completeExceptionally(e);
+    }
+    port.completeExceptionally(new IllegalStateException("exited with " + process.exitValue()));
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  private static String javaExecutable() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return port;
+  }
+
+  /** Its gRPC target, {@code 127.0.0.1:port}. */
+  public String target() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Whether the process is still running. */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + " server on " + target();
+  }
+}

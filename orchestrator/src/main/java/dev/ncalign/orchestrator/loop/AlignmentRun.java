@@ -1,0 +1,162 @@
+package dev.ncalign.orchestrator.loop;
+
+import ai.djl.engine.Engine;
+import dev.ncalign.orchestrator.client.PolicyClient;
+import dev.ncalign.orchestrator.client.RewardClient;
+import dev.ncalign.orchestrator.config.LrSchedule;
+import dev.ncalign.orchestrator.config.Mode;
+import dev.ncalign.orchestrator.config.RunConfig;
+import dev.ncalign.orchestrator.launch.ServerProcess;
+import dev.ncalign.orchestrator.launch.Services;
+import dev.ncalign.orchestrator.store.RunState;
+import dev.ncalign.orchestrator.store.RunStore;
+import dev.ncalign.orchestrator.train.Learner;
+import dev.ncalign.orchestrator.train.LearnerSettings;
+import dev.ncalign.orchestrator.train.LearningRateSchedule;
+import dev.ncalign.policy.model.CausalLm;
+import dev.ncalign.proto.v1.PolicyInfo;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One run wired from its {@link RunConfig}: the run directory, the servers it starts (when the config
+ * names no running replicas), the clients, the policy and its frozen reference, the learner and the loop.
+ * Resuming restores the policy and optimizer from the last checkpoint and pushes those weights to the
+ * replicas before the next round.
+ */
+public final class AlignmentRun implements AutoCloseable {
+  private final RunConfig config;
+  private final RunStore store;
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final Services services;
+  private final PolicyClient policyClient;
+  private final CausalLm policy;
+  private final Learner learner;
+  private final OnlineSampler sampler;
+  private final AlignmentLoop loop;
+  private final int firstRound;
+
+  private AlignmentRun(RunConfig config, boolean resume, List<RoundListener> listeners) {
+    this.config = config;
+    this.store = RunStore.open(config.run().dir());
+    Optional<RunState> state = resume ? store.resume() : Optional.empty();
+    if (!resume && !store.metrics().isEmpty()) {
+      throw new IllegalStateException("run directory " + config.run().dir()
+          + " already holds a run: pass --resume to continue it, or choose another run.dir");
+    }
+    store.writeConfig(config);
+    try {
+      services = track(Services.open(config, store.dir().resolve("logs")));
+      policyClient = services.policy();
+      RewardClient rewardClient = services.reward();
+      Path weights = state.map(store::checkpointPath).orElse(config.policy().model());
+      policy = track(CausalLm.load(weights, Engine.getInstance().defaultDevice()));
+      CausalLm reference = track(CausalLm.load(config.policy().model(), Engine.getInstance().defaultDevice()));
+      learner = track(new Learner(policy, reference, learnerSettings(config), config.run().seed()));
+      if (state.isPresent()) {
+        learner.optimizer().load(store.checkpointPath(state.get()).resolve(AlignmentLoop.OPTIMIZER_FILE));
+      }
+      PromptSet prompts = PromptSet.load(config.prompts().file(), config.prompts().builtin());
+      sampler = new OnlineSampler(policyClient, rewardClient, policy.codec(), prompts, config.sampling(),
+          config.run().seed());
+      BatchSource source = config.mode() == Mode.ONLINE
+          ? sampler
+          : OfflineDataset.load(config.offline().dataset(), policy.codec(), config.sampling().promptsPerRound(),
+              config.run().seed());
+      long liveVersion = synchronizeReplicas(state);
+      LoopSettings settings = new LoopSettings(config.run().rounds(), config.run().checkpointEvery(),
+          config.offline().evalEvery(), config.prompts().evalCount(), config.run().seed());
+      loop = new AlignmentLoop(config.mode(), source, learner, policy, policyClient, sampler, store, settings,
+          listeners, liveVersion);
+      firstRound = state.map(s -> s.lastCompletedRound() + 1).orElse(1);
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException("cannot resume from " + config.run().dir(), e);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Opens a run; with {@code resume}, continues after the last completed round in its run directory. */
+  public static AlignmentRun open(RunConfig config, boolean resume, List<RoundListener> listeners) {
+    return new AlignmentRun(config, resume, listeners);
+  }
+
+  /** Runs every remaining round. */
+  public void run() {
+    loop.run(firstRound);
+  }
+
+  /** The first round {@link #run()} will run (1 for a fresh run). */
+  public int firstRound() {
+    return firstRound;
+  }
+
+  public RunStore store() {
+    return store;
+  }
+
+  public OnlineSampler sampler() {
+    return sampler;
+  }
+
+  public PolicyClient policyClient() {
+    return policyClient;
+  }
+
+  /** The servers this run started (empty when it uses running replicas). */
+  public List<ServerProcess> servers() {
+    return services.started();
+  }
+
+  /** The replicas serve exactly the learner's weights: push them unless they are the untouched base model. */
+  private long synchronizeReplicas(Optional<RunState> state) {
+    long live = policyClient.info().stream().mapToLong(PolicyInfo::getLiveVersion).max().orElse(1);
+    if (state.isEmpty() && live == 1) {
+      return live;
+    }
+    long version = Math.max(live + 1, state.map(RunState::policyVersion).orElse(0L));
+    ByteArrayOutputStream weights = new ByteArrayOutputStream();
+    policy.writeSafetensors(weights);
+    policyClient.pushWeights(version, weights.toByteArray());
+    return version;
+  }
+
+  /** Learner settings; the schedule's length estimates the optimizer steps of the whole run. */
+  static LearnerSettings learnerSettings(RunConfig config) {
+    RunConfig.Optimizer o = config.optimizer();
+    RunConfig.Sampling s = config.sampling();
+    long tokensPerRound = (long) s.promptsPerRound() * s.k() * (s.maxNewTokens() + 8L);
+    long minibatches = Math.max(1, (tokensPerRound + o.minibatchTokens() - 1) / o.minibatchTokens());
+    long steps = Math.max(1, config.run().rounds() * o.epochsPerRound() * minibatches / o.gradAccumulation());
+    LearningRateSchedule schedule = o.schedule() == LrSchedule.COSINE
+        ? new LearningRateSchedule((float) o.lr(), o.warmupSteps(), (int) Math.min(Integer.MAX_VALUE, steps), 0.1f)
+        : new LearningRateSchedule((float) o.lr(), o.warmupSteps(), 1, 1f);
+    return new LearnerSettings(config.loss().type(), (float) config.loss().beta(), (float) config.loss().alpha(),
+        o.epochsPerRound(), o.minibatchTokens(), o.gradAccumulation(), schedule, (float) o.weightDecay(),
+        (float) o.maxGradNorm());
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    resources.add(resource);
+    return resource;
+  }
+
+  @Override
+  public void close() {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        // Closing the rest matters more than one failure to close.
+      }
+    }
+    resources.clear();
+  }
+}
