@@ -1,0 +1,50 @@
+package dev.ncalign.policy.serving;
+
+import java.nio.file.Path;
+
+/**
+ * How to run a policy server.
+ *
+ * @param modelDir Hugging Face model directory to serve
+ * @param bind address to listen on; PushWeights needs a token file beyond loopback
+ * @param port TCP port, 0 for any free one
+ * @param device {@code auto} (GPU when DJL sees one), {@code cpu} or {@code gpu}
+ * @param limits request bounds reported by GetInfo
+ * @param maxInboundMessageBytes largest gRPC message accepted (a PushWeights data chunk, a request)
+ * @param pushTokenFile file holding the bearer token PushWeights requires, or null
+ * @param tlsCertChain PEM certificate chain for TLS, or null for plaintext
+ * @param tlsPrivateKey PEM private key for TLS, or null
+ */
+public record PolicyServerOptions(
+        Path modelDir, String bind, int port, String device, PolicyLimits limits, int maxInboundMessageBytes,
+        Path pushTokenFile, Path tlsCertChain, Path tlsPrivateKey) {
+
+    public static final int DEFAULT_MAX_INBOUND_BYTES = 32 << 20;
+
+    public PolicyServerOptions {
+        if ((tlsCertChain == null) != (tlsPrivateKey == null)) {
+            throw new IllegalArgumentException("TLS needs both a certificate chain and a private key");
+        }
+    }
+
+    /** Loopback, a free port, automatic device, modest limits, no auth, no TLS. */
+    public static PolicyServerOptions defaults(Path modelDir) {
+        return new PolicyServerOptions(modelDir, "127.0.0.1", 0, "auto",
+                new PolicyLimits(16, 64, 128, 16L << 30), DEFAULT_MAX_INBOUND_BYTES, null, null, null);
+    }
+
+    public PolicyServerOptions withLimits(PolicyLimits value) {
+        return new PolicyServerOptions(modelDir, bind, port, device, value, maxInboundMessageBytes, pushTokenFile,
+                tlsCertChain, tlsPrivateKey);
+    }
+
+    public PolicyServerOptions withPushTokenFile(Path value) {
+        return new PolicyServerOptions(modelDir, bind, port, device, limits, maxInboundMessageBytes, value,
+                tlsCertChain, tlsPrivateKey);
+    }
+
+    public PolicyServerOptions withBind(String value) {
+        return new PolicyServerOptions(modelDir, value, port, device, limits, maxInboundMessageBytes, pushTokenFile,
+                tlsCertChain, tlsPrivateKey);
+    }
+}
