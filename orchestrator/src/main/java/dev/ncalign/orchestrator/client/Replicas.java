@@ -175,7 +175,7 @@ final class Replicas implements AutoCloseable {
     long end = System.nanoTime() + timeout.toNanos();
     List<Replica> waiting = new ArrayList<>(replicas);
     while (true) {
-      waiting.removeIf(this::serving);
+      waiting.removeIf(replica -> serving(replica, end));
       long left = end - System.nanoTime();
       if (waiting.isEmpty() || left <= 0) {
         return waiting.isEmpty();
@@ -184,11 +184,12 @@ final class Replicas implements AutoCloseable {
     }
   }
 
-  private boolean serving(Replica replica) {
+  private boolean serving(Replica replica, long endNanos) {
+    long probeNanos = Math.max(Math.min(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)), 1);
     try {
       HealthCheckResponse response =
           HealthGrpc.newBlockingStub(replica.managed())
-              .withDeadlineAfter(1, TimeUnit.SECONDS)
+              .withDeadlineAfter(probeNanos, TimeUnit.NANOSECONDS)
               .check(HealthCheckRequest.getDefaultInstance());
       return response.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
     } catch (StatusRuntimeException e) {

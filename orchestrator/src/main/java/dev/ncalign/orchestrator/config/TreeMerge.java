@@ -2,7 +2,7 @@ package dev.ncalign.orchestrator.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -13,9 +13,7 @@ final class TreeMerge {
 
   /** Copies {@code top} into {@code base}: mappings merge key by key, anything else replaces. */
   static void merge(ObjectNode base, JsonNode top) {
-    Iterator<Map.Entry<String, JsonNode>> fields = top.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : top.properties()) {
       JsonNode current = base.get(field.getKey());
       if (current instanceof ObjectNode object && field.getValue().isObject()) {
         merge(object, field.getValue());
@@ -42,7 +40,7 @@ final class TreeMerge {
         child = node.putObject(keys[i]);
       } else if (!child.isObject()) {
         throw new ConfigException(
-            String.join(".", java.util.Arrays.copyOf(keys, i + 1)) + " is not a section (override " + override + ")");
+            String.join(".", Arrays.copyOf(keys, i + 1)) + " is not a section (override " + override + ")");
       }
       node = (ObjectNode) child;
     }

@@ -60,12 +60,16 @@ final class LoopbackServers implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (Server server : servers) {
       server.shutdownNow();
     }
-    for (Server server : servers) {
-      server.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      for (Server server : servers) {
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
