@@ -3,15 +3,11 @@ package dev.ncalign.orchestrator.cli;
 import dev.ncalign.orchestrator.config.ConfigValidator;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.launch.Services;
+import dev.ncalign.orchestrator.loop.DatasetCollector;
 import dev.ncalign.orchestrator.loop.OfflineDataset;
-import dev.ncalign.orchestrator.loop.OnlineSampler;
-import dev.ncalign.orchestrator.loop.PromptSet;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
-import dev.ncalign.policy.model.ModelConfig;
-import dev.ncalign.policy.model.TextCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +32,7 @@ final class CollectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    RunConfig config = options.load();
+    RunConfig config = options.load(Path.of("configs/online.yaml"));
     ConfigValidator.checkFiles(config);
     List<ScoredPrompt> rows = collect(config, count > 0 ? count : config.run().rounds() * config.sampling().promptsPerRound(),
         out.toAbsolutePath().getParent().resolve("logs"));
@@ -45,22 +41,12 @@ final class CollectCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** {@code count} training prompts with K scored samples each, one round's worth of prompts per call. */
+  /** {@code count} training prompts with K scored samples each, from the services of {@code config}. */
   static List<ScoredPrompt> collect(RunConfig config, int count, Path logDir) throws Exception {
     Files.createDirectories(logDir);
-    Path model = config.policy().model();
-    try (Services services = Services.open(config, logDir);
-        TextCodec codec = TextCodec.load(model.resolve("tokenizer.json"), ModelConfig.read(model.resolve("config.json")))) {
-      PromptSet prompts = PromptSet.load(config.prompts().file(), config.prompts().builtin());
-      OnlineSampler sampler = new OnlineSampler(services.policy(), services.reward(), codec, prompts,
-          config.sampling(), config.run().seed());
-      List<ScoredPrompt> rows = new ArrayList<>();
-      for (int round = 1; rows.size() < count; round++) {
-        List<ScoredPrompt> batch = sampler.next(round).batch().prompts();
-        rows.addAll(batch.subList(0, Math.min(batch.size(), count - rows.size())));
-        System.out.printf("collected %d/%d prompts%n", rows.size(), count);
-      }
-      return rows;
+    try (Services services = Services.open(config, logDir)) {
+      return DatasetCollector.collect(config, services, count,
+          n -> System.out.printf("collected %d/%d prompts%n", n, count));
     }
   }
 }

@@ -26,22 +26,19 @@ final class DemoCommand implements Callable<Integer> {
   private static final int SHOWN_PROMPTS = 3;
   private static final long SHOW_SEED = 42;
 
+  private static final Path DEFAULT_CONFIG = Path.of("configs/demo.yaml");
+
   @Mixin RunOptions options;
 
   @Option(names = "--assets", defaultValue = ".ncalign/assets", description = "demo model cache (default: ${DEFAULT-VALUE})")
   Path assets;
-
-  DemoCommand() {
-    options = new RunOptions();
-    options.config = Path.of("configs/demo.yaml");
-  }
 
   @Override
   public Integer call() {
     PrintStream out = System.out;
     DemoAssets.Paths paths = DemoAssets.ensure(assets, out::println);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    RunConfig config = options.load("policy.model=" + paths.policyBase(), "reward.model=" + paths.reward(),
+    RunConfig config = options.load(DEFAULT_CONFIG, "policy.model=" + paths.policyBase(), "reward.model=" + paths.reward(),
         "run.dir=runs/demo-" + stamp);
     RoundPrinter printer = new RoundPrinter(out, config.run().rounds());
     try (AlignmentRun run = AlignmentRun.open(config, false, List.of(printer))) {

@@ -14,8 +14,10 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       TrainCommand.class,
       CollectCommand.class,
+      CompareCommand.class,
       SftCommand.class,
       AssetsCommand.class,
+      ServePolicyCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Ncalign implements Runnable {

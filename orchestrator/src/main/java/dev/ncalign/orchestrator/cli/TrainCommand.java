@@ -3,6 +3,7 @@ package dev.ncalign.orchestrator.cli;
 import dev.ncalign.orchestrator.config.ConfigValidator;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,7 +21,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RunConfig config = options.load();
+    RunConfig config = options.load(Path.of("configs/online.yaml"));
     ConfigValidator.checkFiles(config);
     RoundPrinter printer = new RoundPrinter(System.out, config.run().rounds());
     try (AlignmentRun run = AlignmentRun.open(config, resume, List.of(printer))) {

@@ -17,14 +17,18 @@ public final class Services implements AutoCloseable {
   private static final Duration SERVER_START = Duration.ofMinutes(3);
 
   private final List<ServerProcess> started = new ArrayList<>();
+  private final List<String> policyTargets;
+  private final List<String> rewardTargets;
   private final PolicyClient policy;
   private final RewardClient reward;
 
   private Services(RunConfig config, Path logDir) {
     try {
       ClientOptions options = config.clients().options();
-      policy = new PolicyClient(targets("policy", config.policy(), "dev.ncalign.policy.Main", logDir), options);
-      reward = new RewardClient(targets("reward", config.reward(), "dev.ncalign.reward.Main", logDir), options);
+      policyTargets = targets("policy", config.policy(), "dev.ncalign.policy.Main", logDir);
+      rewardTargets = targets("reward", config.reward(), "dev.ncalign.reward.Main", logDir);
+      policy = new PolicyClient(policyTargets, options);
+      reward = new RewardClient(rewardTargets, options);
     } catch (RuntimeException e) {
       started.forEach(ServerProcess::close);
       throw e;
@@ -42,6 +46,16 @@ public final class Services implements AutoCloseable {
 
   public RewardClient reward() {
     return reward;
+  }
+
+  /** host:port of every policy replica. */
+  public List<String> policyTargets() {
+    return policyTargets;
+  }
+
+  /** host:port of every reward replica. */
+  public List<String> rewardTargets() {
+    return rewardTargets;
   }
 
   /** The servers started here (empty when the config names running replicas). */

@@ -1,0 +1,107 @@
+package dev.ncalign.orchestrator.experiment;
+
+import dev.ncalign.orchestrator.config.Mode;
+import dev.ncalign.orchestrator.loss.LossType;
+import dev.ncalign.orchestrator.report.MetricsPlot;
+import dev.ncalign.orchestrator.store.RoundMetrics;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * {@code report.md} and its PNG plots for a finished grid. Every number in it is computed from the cells'
+ * metrics; the text around the numbers says what was measured and with which command.
+ */
+public final class ComparisonReport {
+  private ComparisonReport() {}
+
+  /**
+   * Writes the plots and {@code report.md} into {@code dir}; returns the report's path.
+   *
+   * @param command the command line that produced the results, quoted in the report
+   * @param setup one line describing the grid's shared settings
+   */
+  public static Path write(Path dir, List<CellResult> results, String command, String setup) {
+    Map<String, List<List<RoundMetrics>>> series = new LinkedHashMap<>();
+    for (CellResult r : results) {
+      series.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r.metrics());
+    }
+    plot(dir, "eval-reward.png", series, RoundMetrics::evalReward, "held-out reward of fresh samples");
+    plot(dir, "best-logp.png", series, m -> m.bestLogpBefore(), "log-prob of each prompt's best response");
+    plot(dir, "worst-logp.png", series, m -> m.worstLogpBefore(), "log-prob of each prompt's worst response");
+    plot(dir, "kl.png", series, RoundMetrics::kl, "KL(policy || reference) estimate");
+
+    StringBuilder md = new StringBuilder();
+    md.append("# Offline vs. online, NCA vs. InfoNCA/DPO\n\n");
+    md.append("Produced by `").append(command).append("`.\n\n").append(setup).append("\n\n");
+    md.append("Each cell trains the same base policy with the same update budget; offline cells revisit one dataset ")
+        .append("sampled from the base policy before training, online cells sample fresh every round. Rewards come ")
+        .append("from the embedded reward model; the held-out reward is the mean reward of fresh samples on prompts ")
+        .append("no cell trains on. Values are means over seeds.\n\n");
+    md.append("| cell | seeds | held-out reward first → last | KL last round | Δ best log-prob per update | ")
+        .append("Δ worst log-prob per update | wall time (s) |\n|---|---|---|---|---|---|---|\n");
+    Map<String, List<CellResult>> bySeries = new LinkedHashMap<>();
+    results.forEach(r -> bySeries.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r));
+    bySeries.forEach((name, runs) -> md.append(String.format("| %s | %d | %.3f → %.3f | %.3f | %+.3f | %+.3f | %.0f |%n",
+        name, runs.size(), mean(runs, CellResult::firstEvalReward), mean(runs, CellResult::finalEvalReward),
+        mean(runs, CellResult::finalKl), mean(runs, CellResult::meanBestLogpChange),
+        mean(runs, CellResult::meanWorstLogpChange), mean(runs, CellResult::wallSeconds))));
+    md.append("\n").append(findings(bySeries)).append("\n");
+    md.append("""
+
+        ![held-out reward](eval-reward.png)
+
+        ![best-response log-prob](best-logp.png)
+
+        ![worst-response log-prob](worst-logp.png)
+
+        ![KL](kl.png)
+
+        "Δ best log-prob per update" is the mean over rounds of log π(best response) after the round's update
+        minus before it, for each prompt's highest-reward response (nats); the plots show the same log-probs
+        before each round's update, so a falling line means the policy is losing likelihood on what it was
+        rewarded for.
+        """);
+    Path report = dir.resolve("report.md");
+    try {
+      Files.writeString(report, md.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + report, e);
+    }
+    return report;
+  }
+
+  /** The paper's claim, checked cell by cell: does each loss raise the best response's likelihood? */
+  static String findings(Map<String, List<CellResult>> bySeries) {
+    StringBuilder text = new StringBuilder("What happened here:\n\n");
+    for (Mode mode : Mode.values()) {
+      for (LossType loss : LossType.values()) {
+        List<CellResult> runs = bySeries.get(new GridCell(loss, mode, 0).series());
+        if (runs == null) {
+          continue;
+        }
+        double change = mean(runs, CellResult::meanBestLogpChange);
+        text.append(String.format("- %s %s: each update %s the best response's log-prob by %.3f nats on average.%n",
+            loss, mode, change >= 0 ? "raised" : "lowered", Math.abs(change)));
+      }
+    }
+    return text.toString();
+  }
+
+  private static void plot(
+      Path dir, String file, Map<String, List<List<RoundMetrics>>> series, Function<RoundMetrics, Double> y,
+      String title) {
+    MetricsPlot.plotCompareMean(series, y, title, dir.resolve(file));
+  }
+
+  private static double mean(List<CellResult> runs, ToDoubleFunction<CellResult> value) {
+    return runs.stream().mapToDouble(value).average().orElse(Double.NaN);
+  }
+}
