@@ -16,6 +16,7 @@ import io.grpc.Channel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.ToLongFunction;
@@ -47,17 +48,20 @@ public final class PolicyClient implements AutoCloseable {
       throw new IllegalArgumentException("no prompts to generate for");
     }
     List<List<String>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
+    List<GenerateRequest> requests = new ArrayList<>();
+    int start = 0;
+    for (List<String> shard : shards) {
+      requests.add(
+          GenerateRequest.newBuilder()
+              .addAllPrompts(shard)
+              .setNumSamples(k)
+              .setSampling(shardParams(params, start))
+              .build());
+      start += shard.size();
+    }
     List<GenerateResponse> parts =
         replicas.scatter(
-            "Generate",
-            shards,
-            shard -> channel -> PolicyServiceGrpc.newBlockingStub(channel)
-                .generate(
-                    GenerateRequest.newBuilder()
-                        .addAllPrompts(shard)
-                        .setNumSamples(k)
-                        .setSampling(params)
-                        .build()));
+            "Generate", requests, request -> channel -> PolicyServiceGrpc.newBlockingStub(channel).generate(request));
     GenerateResponse.Builder merged =
         GenerateResponse.newBuilder().setPolicyVersion(sameVersion(parts, GenerateResponse::getPolicyVersion));
     int offset = 0;
@@ -68,6 +72,19 @@ public final class PolicyClient implements AutoCloseable {
       offset += shards.get(i).size();
     }
     return merged.build();
+  }
+
+  /**
+   * A server seeds each sample from (seed, prompt index in the request, sample index), so slices sent
+   * with one seed would reuse the first slice's random streams; later slices get a seed mixed with
+   * their offset instead. 0 (a fresh seed per request) stays 0.
+   */
+  private static SamplingParams shardParams(SamplingParams params, int firstPrompt) {
+    if (firstPrompt == 0 || params.getSeed() == 0) {
+      return params;
+    }
+    long mixed = params.getSeed() ^ (firstPrompt * 0xD1B54A32D192ED03L);
+    return params.toBuilder().setSeed(mixed == 0 ? 1 : mixed).build();
   }
 
   /** Log-probs of the given responses under the live policy, one result per item in order. */

@@ -143,14 +143,14 @@ final class Replicas implements AutoCloseable {
         which + list(down) + "; " + (options.retries() + 1) + " attempts each", last.getStatus(), last);
   }
 
-  /** One {@link #call} per shard, in parallel; results in shard order. */
-  <I, T> List<T> scatter(String method, List<List<I>> shards, Function<List<I>, Function<Channel, T>> rpc) {
-    if (shards.size() == 1) {
-      return List.of(call(method, rpc.apply(shards.get(0))));
+  /** One {@link #call} per part of a split request, in parallel; results in part order. */
+  <P, T> List<T> scatter(String method, List<P> parts, Function<P, Function<Channel, T>> rpc) {
+    if (parts.size() == 1) {
+      return List.of(call(method, rpc.apply(parts.get(0))));
     }
     List<Future<T>> futures = new ArrayList<>();
-    for (List<I> shard : shards) {
-      futures.add(pool.submit(() -> call(method, rpc.apply(shard))));
+    for (P part : parts) {
+      futures.add(pool.submit(() -> call(method, rpc.apply(part))));
     }
     List<T> results = new ArrayList<>();
     RuntimeException first = null;

@@ -32,6 +32,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final String name;
   final int maxPrompts;
   final List<List<String>> generated = new CopyOnWriteArrayList<>();
+  final List<Long> seeds = new CopyOnWriteArrayList<>();
   final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
   final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
   final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
@@ -52,6 +53,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
       return;
     }
     generated.add(request.getPromptsList());
+    seeds.add(request.getSampling().getSeed());
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
     for (int p = 0; p < request.getPromptsCount(); p++) {
       for (int s = 0; s < request.getNumSamples(); s++) {

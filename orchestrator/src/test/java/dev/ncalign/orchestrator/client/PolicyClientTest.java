@@ -80,6 +80,23 @@ class PolicyClientTest {
   }
 
   @Test
+  void slicesOfOneSeededRequestGetDistinctSeeds() throws Exception {
+    FakePolicy a = new FakePolicy("a", 0);
+    FakePolicy b = new FakePolicy("b", 0);
+    PolicyClient client = client(List.of(servers.start(a), servers.start(b)), FAST);
+
+    client.generate(prompts(4), 1, SamplingParams.newBuilder().setSeed(42).build());
+    List<Long> seeds = new ArrayList<>(a.seeds);
+    seeds.addAll(b.seeds);
+    assertTrue(seeds.contains(42L), seeds.toString());
+    assertEquals(2, seeds.stream().distinct().count(), seeds.toString());
+
+    client.generate(prompts(4), 1, SamplingParams.getDefaultInstance());
+    assertEquals(0L, a.seeds.get(1));
+    assertEquals(0L, b.seeds.get(1));
+  }
+
+  @Test
   void singlePromptCallsRotateOverReplicas() throws Exception {
     List<FakePolicy> fakes = List.of(new FakePolicy("a", 0), new FakePolicy("b", 0));
     PolicyClient client = client(List.of(servers.start(fakes.get(0)), servers.start(fakes.get(1))), FAST);
