@@ -139,8 +139,11 @@ final class Replicas implements AutoCloseable {
       }
     }
     String which = order.size() == replicas.size() ? "every " + service + " replica is down: " : service + " replica down: ";
+    int attempts = options.retries() + 1;
     throw new RpcException(
-        which + list(down) + "; " + (options.retries() + 1) + " attempts each", last.getStatus(), last);
+        which + list(down) + "; " + attempts + (attempts == 1 ? " attempt" : " attempts") + " each",
+        last.getStatus(),
+        last);
   }
 
   /** One {@link #call} per part of a split request, in parallel; results in part order. */

@@ -70,6 +70,7 @@ public final class ConfigLoader {
     for (String override : overrides) {
       TreeMerge.set(tree, override, ConfigLoader::readValue);
     }
+    fillGridDefaults(tree);
     RunConfig config;
     try {
       config = YAML.treeToValue(tree, RunConfig.class);
@@ -78,6 +79,15 @@ public final class ConfigLoader {
     }
     ConfigValidator.checkValues(config);
     return config;
+  }
+
+  /** A grid that leaves out an axis runs only the single run's value on it: loss.type, mode, run.seed. */
+  private static void fillGridDefaults(ObjectNode tree) {
+    if (tree.get("grid") instanceof ObjectNode grid) {
+      grid.putIfAbsent("losses", YAML.createArrayNode().add(tree.path("loss").path("type")));
+      grid.putIfAbsent("modes", YAML.createArrayNode().add(tree.path("mode")));
+      grid.putIfAbsent("seeds", YAML.createArrayNode().add(tree.path("run").path("seed")));
+    }
   }
 
   private static JsonNode readFile(Path file) {

@@ -139,7 +139,7 @@ class ConfigLoaderTest {
         ConfigLoader.parse(
             "loss: {type: NCA}\n",
             List.of("loss.type=INFONCA", "optimizer.lr=1e-3", "policy.targets=[a:1, b:2]", "grid.losses=[DPO]",
-                "grid.modes=[online]", "grid.seeds=[1, 2]"));
+                "grid.seeds=[1, 2]"));
     assertEquals(LossType.INFONCA, config.loss().type());
     assertEquals(1e-3, config.optimizer().lr());
     assertEquals(List.of("a:1", "b:2"), config.policy().targets());
@@ -150,6 +150,16 @@ class ConfigLoaderTest {
         errorOf("", "optimizer.lrr=1").replaceAll(" \\(known keys.*", ""));
     assertEquals("config error: loss.beta must be > 0 (got 0)", errorOf("", "loss.beta=0"));
     assertTrue(errorOf("", "loss.beta").startsWith("config error: override loss.beta: expected path=value"));
+  }
+
+  @Test
+  void aGridAxisLeftOutTakesTheSingleRunsValue() {
+    RunConfig config =
+        ConfigLoader.parse("run: {seed: 7}\nloss: {type: DPO}\ngrid: {losses: [NCA, INFONCA]}\n", List.of());
+    assertEquals(new RunConfig.Grid(List.of(LossType.NCA, LossType.INFONCA), List.of(Mode.ONLINE), List.of(7L)),
+        config.grid());
+    assertEquals(List.of(LossType.DPO), ConfigLoader.parse("loss: {type: DPO}\ngrid: {}\n", List.of()).grid().losses());
+    assertEquals("config error: grid.seeds must list at least one value", errorOf("grid: {seeds: []}\n"));
   }
 
   @Test
