@@ -1,0 +1,106 @@
+package dev.ncalign.orchestrator.web;
+
+import dev.ncalign.orchestrator.loop.RoundListener;
+import dev.ncalign.orchestrator.store.RoundMetrics;
+import dev.ncalign.orchestrator.train.RewardBatch;
+import dev.ncalign.orchestrator.train.ScoredResponse;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The orchestrator's Prometheus metrics: rounds completed, live policy version, last mean reward, a
+ * histogram of every sampled reward, non-finite rewards, and the time of each round phase. Fed one round
+ * at a time; {@link #registry()} is open for anything else the loop wants to record.
+ */
+public final class OrchestratorMetrics implements RoundListener {
+
+  /** The content type of {@link #scrape()} (Prometheus text format 0.0.4). */
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  /**
+   * Histogram buckets for rewards. Micrometer's default buckets only cover positive values, while reward
+   * models emit logits of either sign, so the buckets are set explicitly and symmetric around zero.
+   */
+  private static final double[] REWARD_BUCKETS = {-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8};
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Counter rounds;
+  private final Counter nonFinite;
+  private final DistributionSummary rewards;
+  private final List<Timer> phases;
+  private volatile long liveVersion;
+  private volatile double lastMeanReward = Double.NaN;
+
+  public OrchestratorMetrics() {
+    rounds = Counter.builder("ncalign.rounds.completed")
+        .description("Rounds completed by this process").register(registry);
+    nonFinite = Counter.builder("ncalign.rewards.nonfinite")
+        .description("Sampled responses whose reward was NaN or infinite (dropped from the loss)")
+        .register(registry);
+    rewards = DistributionSummary.builder("ncalign.reward")
+        .description("Reward of every sampled response with a finite reward")
+        .serviceLevelObjectives(REWARD_BUCKETS)
+        .register(registry);
+    phases = List.of(phase("generate"), phase("score"), phase("learn"), phase("push"));
+    Gauge.builder("ncalign.policy.live.version", this, m -> m.liveVersion)
+        .description("Policy version the replicas serve after the last round").register(registry);
+    Gauge.builder("ncalign.reward.mean.last", this, m -> m.lastMeanReward)
+        .description("Mean reward of the last round's samples").register(registry);
+  }
+
+  private Timer phase(String name) {
+    return Timer.builder("ncalign.round.phase")
+        .description("Wall time of one phase of a round")
+        .tag("phase", name)
+        .register(registry);
+  }
+
+  /** Where the meters live; add the loop's own meters here. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Sets the gauges from the last round of a resumed run, so they do not read zero until its next round.
+   * Counters and histograms are per process, as Prometheus expects, and are left alone.
+   */
+  public void restore(RoundMetrics last) {
+    updateGauges(last);
+  }
+
+  @Override
+  public void roundCompleted(RoundMetrics metrics, RewardBatch batch) {
+    rounds.increment();
+    updateGauges(metrics);
+    for (ScoredResponse response : batch.responses()) {
+      if (response.present()) {
+        rewards.record(response.reward());
+      } else {
+        nonFinite.increment();
+      }
+    }
+    double[] seconds = {
+      metrics.generateSeconds(), metrics.scoreSeconds(), metrics.learnSeconds(), metrics.pushSeconds()
+    };
+    for (int i = 0; i < seconds.length; i++) {
+      phases.get(i).record(Duration.ofNanos(Math.round(seconds[i] * 1e9)));
+    }
+  }
+
+  private void updateGauges(RoundMetrics metrics) {
+    liveVersion = LiveVersion.afterRound(metrics);
+    lastMeanReward = metrics.meanReward();
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+}
