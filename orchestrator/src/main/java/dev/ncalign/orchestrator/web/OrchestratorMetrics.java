@@ -5,12 +5,12 @@ import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.ScoredResponse;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,16 +24,13 @@ public final class OrchestratorMetrics implements RoundListener {
   /** The content type of {@link #scrape()} (Prometheus text format 0.0.4). */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-  /**
-   * Histogram buckets for rewards. Micrometer's default buckets only cover positive values, while reward
-   * models emit logits of either sign, so the buckets are set explicitly and symmetric around zero.
-   */
+  /** Reward histogram buckets, symmetric around zero: reward models emit logits of either sign. */
   private static final double[] REWARD_BUCKETS = {-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8};
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter rounds;
   private final Counter nonFinite;
-  private final DistributionSummary rewards;
+  private final Histogram rewards;
   private final List<Timer> phases;
   private volatile long liveVersion;
   private volatile double lastMeanReward = Double.NaN;
@@ -44,10 +41,16 @@ public final class OrchestratorMetrics implements RoundListener {
     nonFinite = Counter.builder("ncalign.rewards.nonfinite")
         .description("Sampled responses whose reward was NaN or infinite (dropped from the loss)")
         .register(registry);
-    rewards = DistributionSummary.builder("ncalign.reward")
-        .description("Reward of every sampled response with a finite reward")
-        .serviceLevelObjectives(REWARD_BUCKETS)
-        .register(registry);
+    // A Prometheus client histogram in the same registry rather than a Micrometer DistributionSummary:
+    // Micrometer rejects bucket boundaries at or below zero, and half of all rewards may be negative.
+    // No exemplars: there are no traces to link, and they would need a tracer library Micrometer omits.
+    rewards = Histogram.builder()
+        .name("ncalign_reward")
+        .help("Reward of every sampled response with a finite reward")
+        .classicUpperBounds(REWARD_BUCKETS)
+        .classicOnly()
+        .withoutExemplars()
+        .register(registry.getPrometheusRegistry());
     phases = List.of(phase("generate"), phase("score"), phase("learn"), phase("push"));
     Gauge.builder("ncalign.policy.live.version", this, m -> m.liveVersion)
         .description("Policy version the replicas serve after the last round").register(registry);
@@ -81,7 +84,7 @@ public final class OrchestratorMetrics implements RoundListener {
     updateGauges(metrics);
     for (ScoredResponse response : batch.responses()) {
       if (response.present()) {
-        rewards.record(response.reward());
+        rewards.observe(response.reward());
       } else {
         nonFinite.increment();
       }
