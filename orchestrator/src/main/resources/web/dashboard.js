@@ -156,7 +156,7 @@ function renderStatus(status) {
   for (const r of status.replicas) {
     const tr = body.insertRow();
     cell(tr, r.role.toLowerCase());
-    cell(tr, r.target, 'text');
+    cell(tr, r.target, 'mono');
     const health = document.createElement('span');
     health.className = 'badge ' + (r.healthy ? 'up' : 'down');
     health.textContent = r.healthy ? 'serving' : 'down';
