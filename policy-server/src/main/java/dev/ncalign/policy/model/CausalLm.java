@@ -70,12 +70,12 @@ public final class CausalLm implements AutoCloseable {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(modelDir.resolve(WEIGHTS)), 1 << 20)) {
             lm.loadSafetensors(in);
             return lm;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             lm.close();
-            if (e instanceof IOException io) {
-                throw new UncheckedIOException("cannot read " + modelDir.resolve(WEIGHTS), io);
-            }
-            throw (RuntimeException) e;
+            throw new UncheckedIOException("cannot read " + modelDir.resolve(WEIGHTS), e);
+        } catch (RuntimeException e) {
+            lm.close();
+            throw e;
         }
     }
 
@@ -97,11 +97,11 @@ public final class CausalLm implements AutoCloseable {
             try (OutputStream stream = new BufferedOutputStream(Files.newOutputStream(modelDir.resolve(WEIGHTS)), 1 << 20)) {
                 writeSafetensors(stream);
             }
-            for (String name : SIDE_FILES) {
-                Path source = sourceDir.resolve(name);
-                Path target = modelDir.resolve(name);
-                if (Files.exists(source) && !Files.isSameFile(sourceDir, modelDir)) {
-                    Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+            if (!Files.isSameFile(sourceDir, modelDir)) {
+                for (String name : SIDE_FILES) {
+                    if (Files.exists(sourceDir.resolve(name))) {
+                        Files.copy(sourceDir.resolve(name), modelDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+                    }
                 }
             }
         } catch (IOException e) {
@@ -213,12 +213,11 @@ public final class CausalLm implements AutoCloseable {
         }
     }
 
-    /** Writes every weight as F32 under its HF name. */
+    /** Writes every weight as F32 under its HF name, one tensor at a time. */
     public void writeSafetensors(OutputStream out) {
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-        parameters().forEach((name, p) -> tensors.put(
-                name, new Safetensors.Tensor(p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
-        Safetensors.write(out, tensors);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        parameters().forEach((name, p) -> shapes.put(name, p.getArray().getShape().getShape()));
+        Safetensors.write(out, shapes, name -> parameters().get(name).getArray().toFloatArray());
     }
 
     /**

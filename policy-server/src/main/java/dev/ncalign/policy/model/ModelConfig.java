@@ -91,6 +91,9 @@ public record ModelConfig(
         if (!scaling.isMissingNode() && !scaling.isNull()) {
             throw new IllegalArgumentException("rope_scaling is not supported: " + scaling);
         }
+        if (json.path("use_sliding_window").asBoolean(false)) {
+            throw new IllegalArgumentException("use_sliding_window is not supported");
+        }
         if (json.path("mlp_bias").asBoolean(false)) {
             throw new IllegalArgumentException("mlp_bias is not supported");
         }

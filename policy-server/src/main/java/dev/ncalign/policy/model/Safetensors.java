@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header
@@ -92,11 +93,16 @@ public final class Safetensors {
             long position = 0;
             try {
                 for (TensorInfo info : header.values()) {
-                    long skipped = in.skip(info.begin() - position);
-                    if (skipped != info.begin() - position) {
+                    try {
+                        in.skipNBytes(info.begin() - position);
+                    } catch (EOFException e) {
                         throw new IllegalArgumentException("truncated safetensors data before tensor '" + info.name() + "'");
                     }
-                    int size = Math.toIntExact(info.end() - info.begin());
+                    long length = info.end() - info.begin();
+                    if (length > Integer.MAX_VALUE - 8) {
+                        throw new IllegalArgumentException("tensor '" + info.name() + "' is larger than 2 GiB");
+                    }
+                    int size = (int) length;
                     byte[] bytes = in.readNBytes(size);
                     if (bytes.length < size) {
                         throw new IllegalArgumentException("truncated safetensors data in tensor '" + info.name() + "'");
@@ -112,16 +118,26 @@ public final class Safetensors {
 
     /** Writes float32 tensors; {@code tensors} maps HF name to a row-major float array and its shape. */
     public static void write(OutputStream out, Map<String, Tensor> tensors) {
-        Map<String, Tensor> sorted = new TreeMap<>(tensors);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((name, tensor) -> shapes.put(name, tensor.shape()));
+        write(out, shapes, name -> tensors.get(name).data());
+    }
+
+    /**
+     * Writes float32 tensors named by {@code shapes}, fetching each one's row-major values only when it
+     * is written, so at most one tensor is copied to the heap at a time.
+     */
+    public static void write(OutputStream out, Map<String, long[]> shapes, Function<String, float[]> values) {
+        Map<String, long[]> sorted = new TreeMap<>(shapes);
         ObjectNode header = JSON.createObjectNode();
         header.putObject("__metadata__").put("format", "pt");
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : sorted.entrySet()) {
+        for (Map.Entry<String, long[]> e : sorted.entrySet()) {
             ObjectNode entry = header.putObject(e.getKey());
             entry.put("dtype", "F32");
             ArrayNode shape = entry.putArray("shape");
-            Arrays.stream(e.getValue().shape()).forEach(shape::add);
-            long end = offset + 4L * e.getValue().data().length;
+            Arrays.stream(e.getValue()).forEach(shape::add);
+            long end = offset + 4 * Arrays.stream(e.getValue()).reduce(1, Math::multiplyExact);
             entry.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
@@ -133,9 +149,10 @@ public final class Safetensors {
             Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
             out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
             out.write(headerBytes);
-            for (Tensor tensor : sorted.values()) {
-                ByteBuffer bytes = ByteBuffer.allocate(4 * tensor.data().length).order(ByteOrder.LITTLE_ENDIAN);
-                bytes.asFloatBuffer().put(tensor.data());
+            for (String name : sorted.keySet()) {
+                float[] data = values.apply(name);
+                ByteBuffer bytes = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+                bytes.asFloatBuffer().put(data);
                 out.write(bytes.array());
             }
             out.flush();

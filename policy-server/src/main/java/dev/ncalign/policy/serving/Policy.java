@@ -1,5 +1,6 @@
 package dev.ncalign.policy.serving;
 
+import ai.djl.ndarray.NDManager;
 import dev.ncalign.policy.model.CausalLm;
 import dev.ncalign.policy.model.SequenceLogprobs;
 import dev.ncalign.policy.model.TextCodec;
@@ -15,7 +16,6 @@ import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.LogprobsResponse;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PushWeightsResponse;
-import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

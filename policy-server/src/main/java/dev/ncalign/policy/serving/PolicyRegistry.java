@@ -99,10 +99,5 @@ public final class PolicyRegistry implements AutoCloseable {
                 model.close();
             }
         }
-
-        /** Open leases plus the registry's reference if live; 0 once freed (for tests and metrics). */
-        int references() {
-            return references.get();
-        }
     }
 }

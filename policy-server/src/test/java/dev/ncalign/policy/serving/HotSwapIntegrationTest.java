@@ -58,7 +58,8 @@ class HotSwapIntegrationTest {
                         requests.incrementAndGet();
                         seenVersions.add(response.getPolicyVersion());
                         compare(stub, request, response, compared);
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | AssertionError e) {
+                        // Recorded here and asserted on the test thread: an error thrown in this thread would be lost.
                         failures.incrementAndGet();
                         errors.add(e.toString());
                     }
