@@ -17,7 +17,8 @@ public final class LabeledReviews {
     /** The kind of response and its intended rank: higher rank must get a higher reward. */
     public enum Kind {
         POSITIVE(3), MIXED(2), NEGATIVE(1),
-        SHUFFLED(0), REPEATED_WORD(0), TRUNCATED(0), ONE_WORD(0), RUN_ON(0), KEYWORD_LIST(0), EMPTY(0);
+        SHUFFLED(0), REPEATED_WORD(0), TRUNCATED(0), ONE_WORD(0), RUN_ON(0), KEYWORD_LIST(0), REPEATED_SENTENCE(0),
+        EMPTY(0);
 
         private final int rank;
 

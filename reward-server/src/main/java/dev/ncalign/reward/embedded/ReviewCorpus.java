@@ -2,8 +2,10 @@ package dev.ncalign.reward.embedded;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -38,7 +40,9 @@ public final class ReviewCorpus {
         /** Many positive clauses chained with "and" into one sentence far longer than {@link #MAX_TOKENS}. */
         RUN_ON,
         /** A list of distinct positive words with no grammar, ending with ".". */
-        KEYWORD_LIST
+        KEYWORD_LIST,
+        /** One short positive sentence said 3–6 times over. */
+        REPEATED_SENTENCE
     }
 
     /** Fewest whitespace tokens (words and punctuation) in a fluent review. */
@@ -182,36 +186,49 @@ public final class ReviewCorpus {
             case ONE_WORD -> withOptionalPeriod(rng, List.of(pick(rng, POSITIVE_KEYWORDS)));
             case RUN_ON -> runOn(rng, product);
             case KEYWORD_LIST -> keywordList(rng);
+            case REPEATED_SENTENCE -> repeatedSentence(rng, product);
         };
         return String.join(" ", tokens);
     }
 
     private static List<String> sentences(Random rng, String product, boolean positive) {
         List<String> tokens = new ArrayList<>();
+        // A fluent review never says the same clause twice; repetition is a degeneration of its own.
+        Set<List<String>> said = new HashSet<>();
         int count = 1 + rng.nextInt(3);
         for (int s = 0; s < count; s++) {
             if (s > 0 && rng.nextInt(4) == 0) {
                 tokens.addAll(words(pick(rng, OPENERS)));
             }
-            tokens.addAll(clause(rng, product, positive));
+            tokens.addAll(freshClause(rng, product, positive, said));
             if (rng.nextBoolean()) {
                 tokens.add("and");
-                tokens.addAll(clause(rng, product, positive));
+                tokens.addAll(freshClause(rng, product, positive, said));
             }
             tokens.add(".");
         }
         return tokens;
     }
 
+    private static List<String> freshClause(Random rng, String product, boolean positive, Set<List<String>> said) {
+        while (true) {
+            List<String> clause = clause(rng, product, positive);
+            if (said.add(clause)) {
+                return clause;
+            }
+        }
+    }
+
     private static List<String> mixed(Random rng, String product) {
         boolean positiveFirst = rng.nextBoolean();
-        List<String> tokens = new ArrayList<>(clause(rng, product, positiveFirst));
+        Set<List<String>> said = new HashSet<>();
+        List<String> tokens = new ArrayList<>(freshClause(rng, product, positiveFirst, said));
         tokens.add("but");
-        tokens.addAll(clause(rng, product, !positiveFirst));
+        tokens.addAll(freshClause(rng, product, !positiveFirst, said));
         tokens.add(".");
         if (rng.nextBoolean()) {
             tokens.addAll(words(pick(rng, OPENERS)));
-            tokens.addAll(clause(rng, product, rng.nextBoolean()));
+            tokens.addAll(freshClause(rng, product, rng.nextBoolean(), said));
             tokens.add(".");
         }
         return tokens;
@@ -245,6 +262,16 @@ public final class ReviewCorpus {
             tokens.addAll(clause(rng, product, true));
         }
         tokens.add(".");
+        return tokens;
+    }
+
+    private static List<String> repeatedSentence(Random rng, String product) {
+        List<String> sentence = new ArrayList<>(clause(rng, product, true));
+        sentence.add(".");
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0, times = 3 + rng.nextInt(4); i < times; i++) {
+            tokens.addAll(sentence);
+        }
         return tokens;
     }
 

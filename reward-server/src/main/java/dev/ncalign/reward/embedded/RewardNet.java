@@ -20,15 +20,17 @@ import java.util.Random;
  * <pre>
  * x      = embeddings[input_ids] * mask                      [B, T, D]  pads become zeros
  * h      = relu(conv1d(x, width 3, same padding))            [B, C, T]  sees word order (trigrams)
- * pooled = [masked mean of h, masked max of h, length/64]    [B, 2C+1]
+ * pooled = [masked mean of h, masked max of h,              [B, 2C+2]
+ *           length/64, distinct tokens/length]
  * logits = relu(pooled · W1 + b1) · W2 + b2                  [B, 1]
  * </pre>
  *
  * Zeroing pad embeddings makes a padded position look exactly like the convolution's own zero padding,
  * so a sequence scores the same alone or in a padded batch. The max over {@code relu(h) * mask} equals
  * the max over real positions because relu outputs are never negative. The tokenizer's {@code <eos>}
- * lets the last window see whether the text ended with "." (the end-of-text signal), and the length
- * feature lets the head penalise run-ons.
+ * lets the last window see whether the text ended with "." (the end-of-text signal), the length feature
+ * lets the head penalise run-ons, and the share of distinct tokens exposes repetition, which pooling
+ * alone cannot see (a sentence said five times pools like the sentence said once).
  *
  * <p>{@link RewardNetOnnxWriter} writes the same computation as an ONNX graph with these weight names.
  */
@@ -40,7 +42,7 @@ public final class RewardNet {
     public static final String CONV_WEIGHT = "conv.weight";
     /** Convolution bias [C]. */
     public static final String CONV_BIAS = "conv.bias";
-    /** Hidden layer [2C+1, H]. */
+    /** Hidden layer [2C+2, H]. */
     public static final String DENSE_WEIGHT = "head.dense.weight";
     /** Hidden bias [H]. */
     public static final String DENSE_BIAS = "head.dense.bias";
@@ -69,7 +71,7 @@ public final class RewardNet {
         weights.put(CONV_WEIGHT, gaussian(manager, rng, new Shape(channels, embeddingDim, KERNEL),
                 Math.sqrt(2.0 / (embeddingDim * KERNEL))));
         weights.put(CONV_BIAS, manager.zeros(new Shape(channels)));
-        int pooled = 2 * channels + 1;
+        int pooled = 2 * channels + 2;
         weights.put(DENSE_WEIGHT, gaussian(manager, rng, new Shape(pooled, hidden), Math.sqrt(2.0 / pooled)));
         weights.put(DENSE_BIAS, manager.zeros(new Shape(hidden)));
         weights.put(OUT_WEIGHT, gaussian(manager, rng, new Shape(hidden, 1), Math.sqrt(1.0 / hidden)));
@@ -99,9 +101,16 @@ public final class RewardNet {
         NDArray count = mask.sum(new int[] {1}, true);
         NDArray mean = masked.sum(new int[] {2}).div(count);
         NDArray max = masked.max(new int[] {2});
-        NDArray pooled = NDArrays.concat(new NDList(mean, max, count.div(LENGTH_SCALE)), 1);
+        NDArray pooled = NDArrays.concat(new NDList(mean, max, count.div(LENGTH_SCALE), distinct(inputIds, mask).div(count)), 1);
         NDArray hidden = Activation.relu(pooled.matMul(weights.get(DENSE_WEIGHT)).add(weights.get(DENSE_BIAS)));
         return hidden.matMul(weights.get(OUT_WEIGHT)).add(weights.get(OUT_BIAS));
+    }
+
+    /** Number of distinct token ids among the real tokens of each row, [B, 1]. */
+    private NDArray distinct(NDArray inputIds, NDArray mask) {
+        int vocabulary = (int) weights.get(EMBEDDINGS).getShape().get(0);
+        NDArray present = inputIds.oneHot(vocabulary).mul(mask.expandDims(2)).max(new int[] {1});
+        return present.sum(new int[] {1}, true);
     }
 
     private static NDArray gaussian(NDManager manager, Random rng, Shape shape, double std) {

@@ -55,6 +55,9 @@ public final class RewardNetOnnx {
         graph.addInitializer(int64Tensor("axis_1", 1));
         graph.addInitializer(int64Tensor("axis_2", 2));
         graph.addInitializer(floatTensor("length_scale", new long[0], new float[] {RewardNet.LENGTH_SCALE}));
+        long vocabulary = net.weights().get(RewardNet.EMBEDDINGS).getShape().get(0);
+        graph.addInitializer(int64Tensor("vocabulary_size", vocabulary));
+        graph.addInitializer(floatTensor("one_hot_values", new long[] {2}, new float[] {0f, 1f}));
 
         node(graph, "Gather", List.of(RewardNet.EMBEDDINGS, "input_ids"), "embedded");
         node(graph, "Cast", List.of("attention_mask"), "mask", intAttribute("to", DataType.FLOAT_VALUE));
@@ -73,7 +76,14 @@ public final class RewardNetOnnx {
         node(graph, "ReduceMax", List.of("features"), "feature_max",
                 intsAttribute("axes", 2), intAttribute("keepdims", 0));
         node(graph, "Div", List.of("token_count", "length_scale"), "length");
-        node(graph, "Concat", List.of("feature_mean", "feature_max", "length"), "pooled", intAttribute("axis", 1));
+        // Share of distinct token ids: one-hot over the vocabulary, masked, max over positions, summed.
+        node(graph, "OneHot", List.of("input_ids", "vocabulary_size", "one_hot_values"), "one_hot");
+        node(graph, "Mul", List.of("one_hot", "mask_btc"), "masked_one_hot");
+        node(graph, "ReduceMax", List.of("masked_one_hot"), "present", intsAttribute("axes", 1), intAttribute("keepdims", 0));
+        node(graph, "ReduceSum", List.of("present", "axis_1"), "distinct_count", intAttribute("keepdims", 1));
+        node(graph, "Div", List.of("distinct_count", "token_count"), "distinct_share");
+        node(graph, "Concat", List.of("feature_mean", "feature_max", "length", "distinct_share"), "pooled",
+                intAttribute("axis", 1));
         node(graph, "MatMul", List.of("pooled", RewardNet.DENSE_WEIGHT), "dense");
         node(graph, "Add", List.of("dense", RewardNet.DENSE_BIAS), "dense_biased");
         node(graph, "Relu", List.of("dense_biased"), "hidden");

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -17,8 +18,7 @@ import java.util.Random;
 
 /**
  * Fits {@link RewardNet} by least-squares regression of its output onto target rewards, with Adam and
- * DJL autograd on the PyTorch engine. The ops are tiny, so run libtorch with one intra-op thread
- * ({@code -Dai.djl.pytorch.num_threads=1}): on a busy two-core machine two threads made steps ~10x slower.
+ * DJL autograd on the PyTorch engine.
  */
 final class RewardNetTrainer {
 
@@ -36,8 +36,23 @@ final class RewardNetTrainer {
     private RewardNetTrainer() {
     }
 
-    /** Returns a net whose weights live in {@code manager}; data order and init come from {@code seed}. */
+    /**
+     * Returns a net whose weights live in {@code manager}; data order and init come from {@code seed}.
+     * libtorch runs on one intra-op thread meanwhile (restored afterwards): the ops are tiny, and on a
+     * busy two-core machine two threads made each step about ten times slower.
+     */
     static RewardNet fit(NDManager manager, List<Target> data, int vocabularySize, Settings settings, long seed) {
+        int threads = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(1);
+        try {
+            return fitOnCurrentThreads(manager, data, vocabularySize, settings, seed);
+        } finally {
+            JniUtils.setNumThreads(threads);
+        }
+    }
+
+    private static RewardNet fitOnCurrentThreads(NDManager manager, List<Target> data, int vocabularySize,
+                                                 Settings settings, long seed) {
         RewardNet net = RewardNet.initialise(manager, vocabularySize, settings.embeddingDim(), settings.channels(),
                 settings.hidden(), seed);
         Map<String, NDArray> weights = net.weights();

@@ -34,6 +34,16 @@ class ReviewCorpusTest {
     }
 
     @Test
+    void fluentReviewsNeverRepeatASentence() {
+        Random rng = new Random(4);
+        for (int i = 0; i < 500; i++) {
+            String text = ReviewCorpus.response(rng, Sentiment.values()[i % 3]);
+            List<String> sentences = List.of(text.split(" \\. ?"));
+            assertEquals(sentences.size(), new HashSet<>(sentences).size(), text);
+        }
+    }
+
+    @Test
     void mixedReviewsJoinOppositeClauses() {
         Random rng = new Random(2);
         for (int i = 0; i < 200; i++) {
@@ -60,6 +70,14 @@ class ReviewCorpusTest {
                     case ONE_WORD -> assertEquals(1, words.size(), text);
                     case RUN_ON -> assertTrue(tokens.size() > 2 * ReviewCorpus.MAX_TOKENS, text);
                     case KEYWORD_LIST -> assertEquals(words.size(), new HashSet<>(words).size(), text);
+                    case REPEATED_SENTENCE -> {
+                        int sentence = tokens.indexOf(".") + 1;
+                        assertEquals(0, tokens.size() % sentence, text);
+                        assertTrue(tokens.size() / sentence >= 3, text);
+                        for (int k = sentence; k < tokens.size(); k++) {
+                            assertEquals(tokens.get(k % sentence), tokens.get(k), text);
+                        }
+                    }
                 }
             }
         }
