@@ -128,18 +128,12 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
         return 0;
     }
 
-    private static void defaultProperty(String key, String value) {
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, value);
-        }
-    }
-
     /** Command-line entry: {@code --out DIR [--seed N]}. */
     public static void main(String[] args) {
-        // libtorch comes from the jar on the classpath: never try to download it. One thread suits tiny ops.
-        defaultProperty("ai.djl.offline", "true");
-        defaultProperty("ai.djl.pytorch.num_threads", "1");
-        defaultProperty("ai.djl.pytorch.num_interop_threads", "1");
+        if (System.getProperty("ai.djl.offline") == null) {
+            // libtorch comes from the jar on the classpath: never try to download it.
+            System.setProperty("ai.djl.offline", "true");
+        }
         System.exit(new CommandLine(new EmbeddedRewardModelBuilder()).execute(args));
     }
 }
