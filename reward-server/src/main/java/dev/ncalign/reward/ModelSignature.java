@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,6 +83,6 @@ public record ModelSignature(List<String> inputs, List<String> outputs) {
     }
 
     private static String describe(TensorInfo tensor) {
-        return tensor.type.toString().toLowerCase() + " " + java.util.Arrays.toString(tensor.getShape());
+        return tensor.type.toString().toLowerCase() + " " + Arrays.toString(tensor.getShape());
     }
 }

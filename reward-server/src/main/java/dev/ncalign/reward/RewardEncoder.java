@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -32,9 +33,13 @@ public final class RewardEncoder implements AutoCloseable {
     /**
      * Loads a {@code tokenizer.json} file.
      *
-     * @throws IllegalArgumentException if even an empty pair does not fit in {@code maxLength}
+     * @throws IllegalArgumentException if the file is missing or even an empty pair does not fit in
+     *     {@code maxLength}
      */
     public static RewardEncoder load(Path tokenizerJson, InputFormat format, int maxLength) throws IOException {
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw new IllegalArgumentException("no tokenizer file " + tokenizerJson);
+        }
         long padId = JSON.readTree(tokenizerJson.toFile()).path("padding").path("pad_id").asLong(0);
         // Truncation and padding are done here and in the model, never by the tokenizer's own settings.
         HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,

@@ -11,6 +11,7 @@ import io.grpc.StatusException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,16 @@ public final class RewardService extends RewardServiceGrpc.RewardServiceImplBase
             responses.onError(e);
             return;
         }
-        scorer.score(items).whenComplete((scores, error) -> {
+        CompletableFuture<RewardScorer.Scores> scored;
+        try {
+            scored = scorer.score(items);
+        } catch (RuntimeException e) {
+            // Tokenization runs on this thread; a failure there is the server's, not the caller's.
+            LOG.error("encoding failed", e);
+            responses.onError(Status.INTERNAL.withDescription("encoding failed: " + e.getMessage()).asException());
+            return;
+        }
+        scored.whenComplete((scores, error) -> {
             if (error != null) {
                 LOG.error("scoring failed", error);
                 responses.onError(Status.INTERNAL.withDescription("scoring failed: " + error.getMessage())
