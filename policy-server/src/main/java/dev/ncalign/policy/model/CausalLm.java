@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -45,6 +46,7 @@ public final class CausalLm implements AutoCloseable {
     private final TextCodec codec;
     private final NDManager manager;
     private final LlamaForCausalLm model;
+    private final CausalLmBlock block;
     private final Path sourceDir;
 
     private CausalLm(ModelConfig config, ObjectNode rawConfig, TextCodec codec, Device device, Path sourceDir) {
@@ -53,6 +55,7 @@ public final class CausalLm implements AutoCloseable {
         this.codec = codec;
         this.manager = NDManager.newBaseManager(device);
         this.model = new LlamaForCausalLm(config, manager);
+        this.block = new CausalLmBlock(model, config.vocabSize(), manager);
         this.sourceDir = sourceDir;
     }
 
@@ -133,6 +136,11 @@ public final class CausalLm implements AutoCloseable {
      */
     public Map<String, Parameter> parameters() {
         return model.parameters();
+    }
+
+    /** The model as a DJL Block (token ids [batch, seq] to logits), sharing these parameters. */
+    public Block block() {
+        return block;
     }
 
     /** Number of trainable scalars. */
