@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -151,6 +152,14 @@ class DashboardApiTest {
     }
     assertTrue(get("assets/chart.umd.min.js").body().contains("Chart"), "the Chart.js WebJar is served");
     assertEquals(404, get("nothing-here").statusCode());
+  }
+
+  @Test
+  void aTakenPortIsReportedWithThePort() {
+    dashboard = Dashboard.start(0, "first", RunStore.open(runDir), ReplicaStatus.none());
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Dashboard.start(dashboard.port(), "second", RunStore.open(runDir), ReplicaStatus.none()));
+    assertTrue(e.getMessage().contains("127.0.0.1:" + dashboard.port()), e.getMessage());
   }
 
   private static String nextNonEmpty(Iterator<String> it) {
