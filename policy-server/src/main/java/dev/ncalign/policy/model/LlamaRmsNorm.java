@@ -17,7 +17,7 @@ final class LlamaRmsNorm {
     NDArray forward(NDArray hiddenStates) {
         // variance = hidden_states.pow(2).mean(-1, keepdim=True)
         NDArray variance = hiddenStates.square().mean(new int[] {-1}, true);
-        // hidden_states = hidden_states * torch.rsqrt(variance + eps)
+        // hidden_states = hidden_states * torch.rsqrt(variance + eps); DJL has no rsqrt, x / sqrt is within an ulp
         NDArray normed = hiddenStates.div(variance.add(eps).sqrt());
         // self.weight * hidden_states (input first so the result stays in the caller's NDManager)
         return normed.mul(weight.getArray());

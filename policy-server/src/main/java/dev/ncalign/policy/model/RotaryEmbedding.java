@@ -12,10 +12,12 @@ final class RotaryEmbedding {
     private final float[] invFreq;
 
     RotaryEmbedding(int headDim, double theta) {
-        // inv_freq = 1 / (base ** (arange(0, dim, 2).float() / dim)), in float32 like HF
+        // inv_freq = 1.0 / (base ** (arange(0, dim, 2).float() / dim)): each step rounded to float32 like HF,
+        // since at long positions an ulp of inv_freq is a visible angle.
         invFreq = new float[headDim / 2];
         for (int i = 0; i < invFreq.length; i++) {
-            invFreq[i] = (float) (1.0 / Math.pow(theta, (float) (2 * i) / headDim));
+            float exponent = (float) (2 * i) / headDim;
+            invFreq[i] = 1f / (float) Math.pow(theta, exponent);
         }
     }
 
