@@ -75,6 +75,11 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // Our logging setup only when this is the process's entry point: as a library the jar ships no
+        // logback.xml that would configure its host. Set before the first logger is created.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "policy-server-logback.xml");
+        }
         System.exit(new CommandLine(new Main()).execute(args));
     }
 }
