@@ -92,6 +92,12 @@ public record RewardServerOptions(Path modelDir, String bind, int port, InputFor
                 maxWaitMs, maxItems, maxChars, maxMessageBytes, file, tlsCert, tlsKey);
     }
 
+    /** A copy serving TLS with this PEM certificate chain and private key (both null: plaintext). */
+    public RewardServerOptions withTls(Path certificate, Path privateKey) {
+        return new RewardServerOptions(modelDir, bind, port, inputFormat, labelIndex, maxLength, maxBatchSize,
+                maxWaitMs, maxItems, maxChars, maxMessageBytes, tokenFile, certificate, privateKey);
+    }
+
     /** These options' model settings over {@code config}'s. */
     RewardModelConfig resolve(RewardModelConfig config) {
         return new RewardModelConfig(
