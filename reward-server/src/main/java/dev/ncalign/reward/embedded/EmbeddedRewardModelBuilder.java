@@ -97,9 +97,11 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
     public static RankingReport evaluate(Path dir, long evalSeed, int perKind) throws Exception {
         List<Example> examples = LabeledReviews.balanced(new Random(evalSeed), perKind);
         float[] rewards = new float[examples.size()];
-        try (RewardEncoder encoder = RewardEncoder.load(dir.resolve("tokenizer.json"),
-                RewardModelConfig.read(dir).orElseThrow().inputFormat(), MAX_LENGTH);
-             OnnxRewardModel model = OnnxRewardModel.load(dir, LABEL_INDEX)) {
+        RewardModelConfig config = RewardModelConfig.read(dir)
+                .orElseThrow(() -> new IllegalArgumentException("no " + RewardModelConfig.FILE_NAME + " in " + dir));
+        try (RewardEncoder encoder = RewardEncoder.load(dir.resolve("tokenizer.json"), config.inputFormat(),
+                config.maxLength());
+             OnnxRewardModel model = OnnxRewardModel.load(dir, config.labelIndex())) {
             for (int start = 0; start < examples.size(); start += SCORING_BATCH) {
                 List<EncodedInput> inputs = examples.subList(start, Math.min(examples.size(), start + SCORING_BATCH))
                         .stream().map(e -> encoder.encode(e.prompt(), e.response())).toList();
