@@ -7,7 +7,9 @@ import dev.ncalign.orchestrator.experiment.ComparisonExperiment;
 import dev.ncalign.orchestrator.experiment.ComparisonReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.ncalign.orchestrator.web.Dashboard;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,6 +22,8 @@ final class CompareCommand implements Callable<Integer> {
   private static final Path DEFAULT_CONFIG = Path.of("configs/compare.yaml");
 
   @Mixin RunOptions options;
+
+  @Mixin DashboardOption dashboardOption;
 
   @Option(names = "--assets", defaultValue = ".ncalign/assets",
       description = "demo model cache, used unless the config's model directories exist (default: ${DEFAULT-VALUE})")
@@ -35,10 +39,12 @@ final class CompareCommand implements Callable<Integer> {
     }
     RunConfig config = options.load(DEFAULT_CONFIG, modelOverrides.toArray(String[]::new));
     Path dir = config.run().dir();
-    ComparisonExperiment experiment = new ComparisonExperiment(config, dir, System.out, cell -> {
+    ComparisonExperiment experiment = new ComparisonExperiment(config, dir, System.out, (cell, run) -> {
       RoundPrinter printer = new RoundPrinter(System.out, config.run().rounds());
+      run.addListener(printer);
+      Optional<Dashboard> dashboard = dashboardOption.start(config, run, 0, System.out);
       printer.header();
-      return List.of(printer);
+      return () -> dashboard.ifPresent(Dashboard::close);
     });
     long start = System.nanoTime();
     List<CellResult> results = experiment.run();

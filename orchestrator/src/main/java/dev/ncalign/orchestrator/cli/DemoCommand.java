@@ -10,7 +10,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import dev.ncalign.orchestrator.web.Dashboard;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +32,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Mixin RunOptions options;
 
+  @Mixin DashboardOption dashboardOption;
+
   @Option(names = "--assets", defaultValue = ".ncalign/assets", description = "demo model cache (default: ${DEFAULT-VALUE})")
   Path assets;
 
@@ -45,10 +49,15 @@ final class DemoCommand implements Callable<Integer> {
       out.println("run directory: " + config.run().dir() + "  (servers: " + run.servers() + ")");
       List<String> shown = PromptSet.load(config.prompts().file(), config.prompts().builtin()).evalPrompts(SHOWN_PROMPTS);
       printSamples(out, "before training (policy v" + run.policyClient().info().get(0).getLiveVersion() + ")", run, shown);
-      printer.header();
-      run.run();
-      printSamples(out, "after training (policy v" + run.policyClient().info().get(0).getLiveVersion() + ")", run, shown);
-      RunSummary.write(run.store(), out);
+      Optional<Dashboard> dashboard = dashboardOption.start(config, run, DashboardOption.ANY, out);
+      try {
+        printer.header();
+        run.run();
+        printSamples(out, "after training (policy v" + run.policyClient().info().get(0).getLiveVersion() + ")", run, shown);
+        RunSummary.write(run.store(), out);
+      } finally {
+        dashboard.ifPresent(Dashboard::close);
+      }
     }
     out.printf("demo finished in %.0f s%n", printer.elapsedSeconds());
     return 0;

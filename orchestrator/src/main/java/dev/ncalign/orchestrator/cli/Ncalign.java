@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.cli;
 
 import dev.ncalign.orchestrator.config.ConfigException;
+import dev.ncalign.orchestrator.launch.ServerProcess;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,15 +19,16 @@ import picocli.CommandLine.Command;
       SftCommand.class,
       AssetsCommand.class,
       ServePolicyCommand.class,
+      ServeRewardCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Ncalign implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    if (System.getProperty("ai.djl.offline") == null) {
-      System.setProperty("ai.djl.offline", "true");
-    }
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    System.setProperty("logback.configurationFile", System.getProperty("logback.configurationFile", ServerProcess.LOGBACK_CONFIG));
+    System.setProperty("ncalign.console.level", System.getProperty("ncalign.console.level", "WARN"));
     System.exit(commandLine().execute(args));
   }
 

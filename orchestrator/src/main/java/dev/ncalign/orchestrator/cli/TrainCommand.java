@@ -4,7 +4,9 @@ import dev.ncalign.orchestrator.config.ConfigValidator;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
 import java.nio.file.Path;
+import dev.ncalign.orchestrator.web.Dashboard;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,6 +17,8 @@ import picocli.CommandLine.Option;
     description = "Train a policy online (sample, score, update, push) or offline on a dataset, from a YAML config.")
 final class TrainCommand implements Callable<Integer> {
   @Mixin RunOptions options;
+
+  @Mixin DashboardOption dashboardOption;
 
   @Option(names = "--resume", description = "continue the run in run.dir after its last completed round")
   boolean resume;
@@ -29,9 +33,14 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("run " + config.run().dir() + " is already complete");
         return 0;
       }
-      printer.header();
-      run.run();
-      RunSummary.write(run.store(), System.out);
+      Optional<Dashboard> dashboard = dashboardOption.start(config, run, 0, System.out);
+      try {
+        printer.header();
+        run.run();
+        RunSummary.write(run.store(), System.out);
+      } finally {
+        dashboard.ifPresent(Dashboard::close);
+      }
     }
     return 0;
   }

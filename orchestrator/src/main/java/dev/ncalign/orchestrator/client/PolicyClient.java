@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
@@ -135,6 +136,11 @@ public final class PolicyClient implements AutoCloseable {
   /** True once every replica reports SERVING on the gRPC health service, false if that takes too long. */
   public boolean awaitReady(Duration timeout) {
     return replicas.awaitReady(timeout);
+  }
+
+  /** Whether each replica (by target, in target order) reports SERVING now; probes take at most {@code timeout}. */
+  public Map<String, Boolean> health(Duration timeout) {
+    return replicas.health(timeout);
   }
 
   @Override

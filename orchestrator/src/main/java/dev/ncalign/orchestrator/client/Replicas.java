@@ -187,6 +187,14 @@ final class Replicas implements AutoCloseable {
     }
   }
 
+  /** Whether each replica reports SERVING now (target → healthy, in target order), probing for at most {@code timeout}. */
+  Map<String, Boolean> health(Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    Map<String, Boolean> health = new LinkedHashMap<>();
+    replicas.forEach(replica -> health.put(replica.target(), serving(replica, end)));
+    return health;
+  }
+
   private boolean serving(Replica replica, long endNanos) {
     long probeNanos = Math.max(Math.min(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)), 1);
     try {

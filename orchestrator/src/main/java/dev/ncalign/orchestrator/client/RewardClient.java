@@ -9,6 +9,7 @@ import dev.ncalign.proto.v1.ScoreResponse;
 import io.grpc.Channel;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The reward replicas as one service: a Score call is split into slices no larger than the servers'
@@ -52,6 +53,11 @@ public final class RewardClient implements AutoCloseable {
   /** True once every replica reports SERVING on the gRPC health service, false if that takes too long. */
   public boolean awaitReady(Duration timeout) {
     return replicas.awaitReady(timeout);
+  }
+
+  /** Whether each replica (by target, in target order) reports SERVING now; probes take at most {@code timeout}. */
+  public Map<String, Boolean> health(Duration timeout) {
+    return replicas.health(timeout);
   }
 
   @Override

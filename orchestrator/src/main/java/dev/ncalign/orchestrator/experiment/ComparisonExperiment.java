@@ -7,7 +7,6 @@ import dev.ncalign.orchestrator.launch.Services;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
 import dev.ncalign.orchestrator.loop.DatasetCollector;
 import dev.ncalign.orchestrator.loop.OfflineDataset;
-import dev.ncalign.orchestrator.loop.RoundListener;
 import dev.ncalign.orchestrator.loss.LossType;
 import dev.ncalign.orchestrator.store.RunStore;
 import java.io.IOException;
@@ -17,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * Runs an experiment grid (loss × mode × seed) on one base policy, one prompt set and one reward model,
@@ -30,20 +28,23 @@ public final class ComparisonExperiment {
   private final RunConfig config;
   private final Path outDir;
   private final PrintStream out;
-  private final Function<GridCell, List<RoundListener>> listeners;
+  private final CellObserver observer;
 
-  /**
-   * @param listeners the round listeners of each cell (progress printing, dashboard)
-   */
-  public ComparisonExperiment(
-      RunConfig config, Path outDir, PrintStream out, Function<GridCell, List<RoundListener>> listeners) {
+  /** Watches each cell run: adds its listeners (progress, dashboard) and gets closed when the cell ends. */
+  @FunctionalInterface
+  public interface CellObserver {
+    /** Called once the cell's run is open, before its first round. */
+    AutoCloseable started(GridCell cell, AlignmentRun run);
+  }
+
+  public ComparisonExperiment(RunConfig config, Path outDir, PrintStream out, CellObserver observer) {
     if (config.grid() == null) {
       throw new IllegalArgumentException("the config has no grid section: nothing to compare");
     }
     this.config = config;
     this.outDir = outDir;
     this.out = out;
-    this.listeners = listeners;
+    this.observer = observer;
   }
 
   /** The cells, in the order they run: loss, then mode, then seed. */
@@ -73,8 +74,13 @@ public final class ComparisonExperiment {
         out.println("=== " + cell.name() + " ===");
         RunConfig cellConfig = cellConfig(cell, services, dataset);
         long start = System.nanoTime();
-        try (AlignmentRun run = AlignmentRun.open(cellConfig, false, listeners.apply(cell))) {
+        try (AlignmentRun run = AlignmentRun.open(cellConfig, false, List.of());
+            AutoCloseable watching = observer.started(cell, run)) {
           run.run();
+        } catch (RuntimeException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IllegalStateException("cannot close the observer of " + cell.name(), e);
         }
         results.add(new CellResult(cell, RunStore.open(cellConfig.run().dir()).metrics(),
             (System.nanoTime() - start) / 1e9));

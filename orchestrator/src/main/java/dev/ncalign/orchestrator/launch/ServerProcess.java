@@ -24,6 +24,11 @@ import java.util.regex.Pattern;
  * log file. Closing it stops the process.
  */
 public final class ServerProcess implements AutoCloseable {
+  /**
+   * Our logging configuration, by name: the server jars on the class path each bring a logback.xml, and
+   * with several logback picks one at random and prints a page of warnings.
+   */
+  public static final String LOGBACK_CONFIG = "ncalign-logback.xml";
   private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
 
   private final String name;
@@ -43,7 +48,7 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess start(String name, String mainClass, List<String> args, Path log, Duration timeout) {
     List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Dai.djl.offline=true", "-Xss4m",
-        "-cp", System.getProperty("java.class.path"), mainClass));
+        "-Dlogback.configurationFile=" + LOGBACK_CONFIG, "-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(args);
     command.addAll(List.of("--port", "0"));
     Process process;
@@ -82,7 +87,8 @@ public final class ServerProcess implements AutoCloseable {
     } catch (IOException e) {
       port.completeExceptionally(e);
     }
-    port.completeExceptionally(new IllegalStateException("exited with " + process.exitValue()));
+    // Output ends when the process exits (or closes its stdout): a server that never listened has failed.
+    port.completeExceptionally(new IllegalStateException("its output ended before it listened"));
   }
 
   private static String tail(Path log) {

@@ -8,16 +8,15 @@ import dev.ncalign.orchestrator.store.SampleRecord;
 import dev.ncalign.orchestrator.train.Learner;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.RoundUpdate;
-import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
 import dev.ncalign.policy.model.CausalLm;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.DoubleSummaryStatistics;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +67,7 @@ public final class AlignmentLoop {
     this.evaluator = evaluator;
     this.store = store;
     this.settings = settings;
-    this.listeners = List.copyOf(listeners);
+    this.listeners = new CopyOnWriteArrayList<>(listeners);
     this.liveVersion = liveVersion;
   }
 
@@ -98,7 +97,7 @@ public final class AlignmentLoop {
     Double evalReward = settings.evalDue(round) ? evaluator.evaluate(settings.evalCount()) : null;
     RoundMetrics metrics = metrics(round, sampledVersion, sourced, update, learnSeconds, pushSeconds, evalReward);
     store.appendMetrics(metrics);
-    store.appendSamples(samples(round, sampledVersion, batch));
+    store.appendSamples(SampleRecord.of(round, sampledVersion, batch));
     if (round % settings.checkpointEvery() == 0 || round == settings.rounds()) {
       checkpoint(round);
     }
@@ -107,6 +106,11 @@ public final class AlignmentLoop {
         fmt(update.worstLogpBefore()), fmt(update.worstLogpAfter()), fmt(update.kl()));
     listeners.forEach(l -> l.roundCompleted(metrics, batch));
     return metrics;
+  }
+
+  /** Adds a listener for the rounds still to run. */
+  public void addListener(RoundListener listener) {
+    listeners.add(listener);
   }
 
   /** The version the policy replicas serve now. */
@@ -153,16 +157,6 @@ public final class AlignmentLoop {
 
   private static double orNaN(DoubleSummaryStatistics stats, double value) {
     return stats.getCount() == 0 ? Double.NaN : value;
-  }
-
-  private static List<SampleRecord> samples(int round, long version, RewardBatch batch) {
-    List<SampleRecord> rows = new ArrayList<>();
-    for (ScoredPrompt p : batch.prompts()) {
-      for (ScoredResponse r : p.responses()) {
-        rows.add(new SampleRecord(round, version, p.prompt(), r.text(), r.reward()));
-      }
-    }
-    return rows;
   }
 
   private static String fmt(double value) {

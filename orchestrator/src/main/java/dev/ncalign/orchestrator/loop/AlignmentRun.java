@@ -110,6 +110,16 @@ public final class AlignmentRun implements AutoCloseable {
     return policyClient;
   }
 
+  /** Adds a listener for the rounds still to run (e.g. a dashboard that needs the run's services first). */
+  public void addListener(RoundListener listener) {
+    loop.addListener(listener);
+  }
+
+  /** The policy and reward replicas this run talks to. */
+  public Services services() {
+    return services;
+  }
+
   /** The servers this run started (empty when it uses running replicas). */
   public List<ServerProcess> servers() {
     return services.started();

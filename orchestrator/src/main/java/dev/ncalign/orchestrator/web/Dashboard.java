@@ -5,12 +5,9 @@ import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.store.RunStore;
 import dev.ncalign.orchestrator.store.SampleRecord;
 import dev.ncalign.orchestrator.train.RewardBatch;
-import dev.ncalign.orchestrator.train.ScoredPrompt;
-import dev.ncalign.orchestrator.train.ScoredResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -76,24 +73,12 @@ public final class Dashboard implements RoundListener, AutoCloseable {
 
   @Override
   public void roundCompleted(RoundMetrics row, RewardBatch batch) {
-    List<SampleRecord> samples = samples(row, batch);
+    List<SampleRecord> samples = SampleRecord.of(row.round(), row.policyVersion(), batch);
     history.add(row, samples);
     metrics.roundCompleted(row, batch);
     RoundEvent event = new RoundEvent(row, history.roundsDone(), LiveVersion.afterRound(row),
         history.recentSamples(Math.min(samples.size(), DashboardRoutes.PAGE_SAMPLES)));
     events.publish("round", DashboardJson.write(event));
-  }
-
-  /** The round's responses as the run store records them. */
-  private static List<SampleRecord> samples(RoundMetrics row, RewardBatch batch) {
-    List<SampleRecord> samples = new ArrayList<>();
-    for (ScoredPrompt prompt : batch.prompts()) {
-      for (ScoredResponse response : prompt.responses()) {
-        samples.add(new SampleRecord(row.round(), row.policyVersion(), prompt.prompt(), response.text(),
-            response.reward()));
-      }
-    }
-    return samples;
   }
 
   /** The Prometheus meters this dashboard serves; the loop may add its own to {@code registry()}. */
