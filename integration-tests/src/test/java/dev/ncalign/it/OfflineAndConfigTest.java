@@ -50,7 +50,7 @@ class OfflineAndConfigTest {
 
     Path runDir = tmp.resolve("offline");
     Path offline = writeConfig("offline.yaml", TestAssets.config(runDir, "offline", 3,
-        "offline: {dataset: " + dataset + ", eval_every: 2}"));
+        "offline: {dataset: " + dataset + "}"));
     assertEquals(0, ncalign("train", "--config", offline.toString()).exit());
     List<RoundMetrics> metrics = RunStore.open(runDir).metrics();
     assertEquals(3, metrics.size());

@@ -52,7 +52,7 @@ final class TestAssets {
         loss: {type: NCA, beta: 0.1, alpha: 1.0}
         optimizer: {lr: 1.0e-3, warmup_steps: 0, epochs_per_round: 1, minibatch_tokens: 4096}
         sampling: {prompts_per_round: 4, k: 3, max_new_tokens: 8}
-        prompts: {eval_count: 2}
+        prompts: {eval_count: 2, eval_every: 2}
         %s
         """.formatted(runDir, rounds, mode, policy(), reward(), extra);
   }

@@ -34,8 +34,8 @@ public final class DemoAssets {
   public static final TinyModelSpec POLICY_SPEC = new TinyModelSpec(64, 2, 4, 2, 192, 64);
 
   private static final long SEED = 2402_05369L;
-  private static final int SFT_EXAMPLES = 3000;
-  private static final int SFT_EPOCHS = 2;
+  private static final int SFT_EXAMPLES = 6000;
+  private static final int SFT_EPOCHS = 3;
   private static final int SFT_TOKEN_BUDGET = 1024;
   private static final float SFT_LR = 3e-3f;
 

@@ -53,13 +53,13 @@ public final class ConfigValidator {
       throw new ConfigException("prompts: set prompts.file or prompts.builtin");
     }
     atLeast(p.evalCount(), 0, "prompts.eval_count");
+    atLeast(p.evalEvery(), 0, "prompts.eval_every");
 
     RunConfig.Offline off = present(c.offline(), "offline");
     if (c.mode() == Mode.OFFLINE && off.dataset() == null) {
       throw new ConfigException("offline.dataset must be set when mode is offline");
     }
     atLeast(off.epochs(), 1, "offline.epochs");
-    atLeast(off.evalEvery(), 1, "offline.eval_every");
 
     RunConfig.Clients cl = present(c.clients(), "clients");
     positive(cl.deadlineSeconds(), "clients.deadline_seconds");
@@ -72,9 +72,6 @@ public final class ConfigValidator {
       nonEmpty(c.grid().losses(), "grid.losses");
       nonEmpty(c.grid().modes(), "grid.modes");
       nonEmpty(c.grid().seeds(), "grid.seeds");
-      if (c.grid().modes().contains(Mode.OFFLINE) && off.dataset() == null) {
-        throw new ConfigException("offline.dataset must be set when grid.modes has offline");
-      }
     }
   }
 

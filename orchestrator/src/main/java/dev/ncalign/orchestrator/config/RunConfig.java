@@ -61,10 +61,10 @@ public record RunConfig(
       int promptsPerRound, int k, int maxNewTokens, double temperature, double topP, int topK) {}
 
   /** Where prompts come from: a JSONL file, or a prompt set built into the orchestrator. */
-  public record Prompts(Path file, String builtin, int evalCount) {}
+  public record Prompts(Path file, String builtin, int evalCount, int evalEvery) {}
 
   /** Offline training on a fixed dataset. */
-  public record Offline(Path dataset, int epochs, int evalEvery) {}
+  public record Offline(Path dataset, int epochs) {}
 
   /** Behaviour of the gRPC clients. */
   public record Clients(double deadlineSeconds, int retries, Path tokenFile) {
@@ -101,8 +101,8 @@ public record RunConfig(
         new Loss(LossType.NCA, 0.1, 1.0),
         new Optimizer(2.0e-4, 0.0, 2, 1.0, 2, 2048, 1, LrSchedule.COSINE),
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
-        new Prompts(null, "reviews", 16),
-        new Offline(null, 4, 2),
+        new Prompts(null, "reviews", 16, 2),
+        new Offline(null, 4),
         new Clients(60, 3, null),
         new Dashboard(0),
         null);

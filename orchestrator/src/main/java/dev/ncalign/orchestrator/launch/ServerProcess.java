@@ -47,7 +47,10 @@ public final class ServerProcess implements AutoCloseable {
    * @throws IllegalStateException with the tail of its log if it exits or does not listen in time
    */
   public static ServerProcess start(String name, String mainClass, List<String> args, Path log, Duration timeout) {
+    // Servers share the machine with the learner: as many libtorch threads as this JVM was given (default 1).
+    String threads = System.getProperty("ai.djl.pytorch.num_threads", "1");
     List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Dai.djl.offline=true", "-Xss4m",
+        "-Dai.djl.pytorch.num_threads=" + threads,
         "-Dlogback.configurationFile=" + LOGBACK_CONFIG, "-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(args);
     command.addAll(List.of("--port", "0"));

@@ -70,7 +70,7 @@ public final class AlignmentRun implements AutoCloseable {
               config.run().seed());
       long liveVersion = synchronizeReplicas(state);
       LoopSettings settings = new LoopSettings(config.run().rounds(), config.run().checkpointEvery(),
-          config.offline().evalEvery(), config.prompts().evalCount(), config.run().seed());
+          config.prompts().evalEvery(), config.prompts().evalCount(), config.run().seed());
       loop = new AlignmentLoop(config.mode(), source, learner, policy, policyClient, sampler, store, settings,
           listeners, liveVersion);
       firstRound = state.map(s -> s.lastCompletedRound() + 1).orElse(1);
