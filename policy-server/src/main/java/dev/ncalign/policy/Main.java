@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code policy-server --model DIR [--port N] [--bind ADDR] [--device auto|cpu|gpu] ...}: serves a Hugging Face
  * model directory over gRPC until killed. Prints {@code listening on port N} on stdout once ready (logs go
- * to stderr), so a parent process started with {@code --port 0} can read the port.
+ * to stderr), so a parent process started with {@code --port 0} can read the port; with
+ * {@code --metrics-port}, then {@code metrics on port M}.
  */
 @Command(name = "policy-server", mixinStandardHelpOptions = true,
         description = "Serve a Llama-style policy (Generate, ComputeLogprobs, PushWeights, GetInfo) over gRPC.")
@@ -54,6 +55,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
     Path tlsKey;
 
+    @Option(names = "--metrics-port", defaultValue = "-1",
+            description = "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
+    int metricsPort;
+
     @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice).")
     Integer threads;
 
@@ -65,10 +70,13 @@ public final class Main implements Callable<Integer> {
         }
         PolicyServerOptions options = new PolicyServerOptions(model, bind, port, device,
                 new PolicyLimits(maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes), maxInboundMessageBytes,
-                pushTokenFile, tlsCert, tlsKey);
+                pushTokenFile, tlsCert, tlsKey, metricsPort);
         PolicyServer server = PolicyServer.start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "policy-server-shutdown"));
         System.out.println("listening on port " + server.port());
+        if (server.metricsPort() != PolicyServerOptions.METRICS_OFF) {
+            System.out.println("metrics on port " + server.metricsPort());
+        }
         System.out.flush();
         server.awaitTermination();
         return 0;

@@ -1,6 +1,7 @@
 package dev.ncalign.policy.serving;
 
 import ai.djl.ndarray.NDManager;
+import dev.ncalign.policy.metrics.PolicyMetrics;
 import dev.ncalign.policy.model.CausalLm;
 import dev.ncalign.policy.model.SequenceLogprobs;
 import dev.ncalign.policy.model.TextCodec;
@@ -35,12 +36,20 @@ public final class Policy {
     private final PolicyRegistry registry;
     private final PolicyLimits limits;
     private final String modelPath;
+    private final PolicyMetrics metrics;
     private final Sampler sampler = new Sampler();
 
-    public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath) {
+    /** A policy whose work is recorded in {@code metrics}. */
+    public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath, PolicyMetrics metrics) {
         this.registry = registry;
         this.limits = limits;
         this.modelPath = modelPath;
+        this.metrics = metrics;
+    }
+
+    /** A policy without metrics. */
+    public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath) {
+        this(registry, limits, modelPath, PolicyMetrics.disabled());
     }
 
     /** Samples num_samples completions per prompt on the live version; stops early when cancelled. */
@@ -64,9 +73,12 @@ public final class Policy {
             SamplingOptions options = RequestValidator.samplingOptions(request.getSampling(), maxNew);
             List<SampledSequence> samples = sampler.generateIds(lm, prompts, request.getNumSamples(), options, cancelled);
             GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(lease.version());
+            long tokens = 0;
             for (SampledSequence s : samples) {
                 response.addCompletions(completion(s, lease.version()));
+                tokens += s.tokenIds().length;
             }
+            metrics.generated(samples.size(), tokens);
             return response.build();
         }
     }
@@ -106,10 +118,14 @@ public final class Policy {
     /** Verifies a completed upload and makes it the live version. */
     public PushWeightsResponse pushWeights(WeightUpload upload) {
         long start = System.nanoTime();
+        boolean accepted = false;
         try (InputStream data = upload.verifiedData()) {
             registry.push(upload.header().getVersion(), data);
+            accepted = true;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            metrics.swapped(System.nanoTime() - start, accepted);
         }
         return PushWeightsResponse.newBuilder()
                 .setLiveVersion(upload.header().getVersion())

@@ -2,6 +2,9 @@ package dev.ncalign.policy.serving;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import dev.ncalign.policy.metrics.MetricsHttpServer;
+import dev.ncalign.policy.metrics.PolicyMetrics;
+import dev.ncalign.policy.metrics.RpcMetricsInterceptor;
 import dev.ncalign.policy.model.CausalLm;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import io.grpc.Server;
@@ -11,6 +14,9 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -23,8 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running policy server: PolicyService plus gRPC health and reflection, over Netty. Startable
- * in-process so tests and the project's CLI can run it without a separate JVM.
+ * A running policy server: PolicyService plus gRPC health and reflection, over Netty, and optionally
+ * Prometheus {@code /metrics} over HTTP on a port of its own. Startable in-process so tests and the
+ * project's CLI can run it without a separate JVM.
  */
 public final class PolicyServer implements AutoCloseable {
 
@@ -33,11 +40,14 @@ public final class PolicyServer implements AutoCloseable {
     private final Server server;
     private final PolicyRegistry registry;
     private final HealthStatusManager health;
+    /** Null when metrics are off. */
+    private final MetricsHttpServer metrics;
 
-    private PolicyServer(Server server, PolicyRegistry registry, HealthStatusManager health) {
+    private PolicyServer(Server server, PolicyRegistry registry, HealthStatusManager health, MetricsHttpServer metrics) {
         this.server = server;
         this.registry = registry;
         this.health = health;
+        this.metrics = metrics;
     }
 
     /** Loads the model, binds, and starts serving. */
@@ -46,38 +56,64 @@ public final class PolicyServer implements AutoCloseable {
         String token = readToken(options, address);
         CausalLm model = CausalLm.load(options.modelDir(), resolveDevice(options.device()));
         PolicyRegistry registry = new PolicyRegistry(model);
-        Policy policy = new Policy(registry, options.limits(), options.modelDir().toAbsolutePath().toString());
-        ServerServiceDefinition service = new PolicyGrpcService(policy).bindService();
-        if (token != null) {
-            service = ServerInterceptors.intercept(service, new BearerTokenInterceptor(
-                    token, Set.of(PolicyServiceGrpc.getPushWeightsMethod().getFullMethodName())));
-        }
+        // Recorded even when nobody scrapes them: a meter update costs nothing next to a forward pass, and
+        // one code path is simpler than two.
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(meters);
+        Policy policy = new Policy(registry, options.limits(), options.modelDir().toAbsolutePath().toString(),
+                new PolicyMetrics(meters, registry::liveVersion));
         HealthStatusManager health = new HealthStatusManager();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(address, options.port()))
                 .maxInboundMessageSize(options.maxInboundMessageBytes())
-                .addService(service)
+                .addService(policyService(policy, token, new RpcMetricsInterceptor(meters)))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         if (options.tlsCertChain() != null) {
             builder.useTransportSecurity(options.tlsCertChain().toFile(), options.tlsPrivateKey().toFile());
         }
         Server server = builder.build();
+        MetricsHttpServer metrics = null;
         try {
-            server.start();
-        } catch (IOException e) {
+            if (options.metricsPort() >= 0) {
+                metrics = MetricsHttpServer.start(meters, address, options.metricsPort());
+            }
+            listen(server, options);
+        } catch (RuntimeException e) {
+            if (metrics != null) {
+                metrics.close();
+            }
             registry.close();
-            throw new UncheckedIOException("cannot listen on " + options.bind() + ":" + options.port(), e);
+            throw e;
         }
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(PolicyServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-        LOG.info("serving {} ({} parameters) on {}:{}, device {}", options.modelDir(), model.parameterCount(),
-                address.getHostAddress(), server.getPort(), model.manager().getDevice());
-        return new PolicyServer(server, registry, health);
+        LOG.info("serving {} ({} parameters) on {}:{}, device {}{}", options.modelDir(), model.parameterCount(),
+                address.getHostAddress(), server.getPort(), model.manager().getDevice(),
+                metrics == null ? "" : ", metrics on port " + metrics.port());
+        return new PolicyServer(server, registry, health, metrics);
+    }
+
+    /**
+     * PolicyService behind its interceptors: the metrics one outermost, so calls the token check turns
+     * away are counted too.
+     */
+    private static ServerServiceDefinition policyService(Policy policy, String token, RpcMetricsInterceptor rpcMetrics) {
+        ServerServiceDefinition service = new PolicyGrpcService(policy).bindService();
+        if (token != null) {
+            service = ServerInterceptors.intercept(service, new BearerTokenInterceptor(
+                    token, Set.of(PolicyServiceGrpc.getPushWeightsMethod().getFullMethodName())));
+        }
+        return ServerInterceptors.intercept(service, rpcMetrics);
     }
 
     /** The bound port (the real one when 0 was asked for). */
     public int port() {
         return server.getPort();
+    }
+
+    /** The port of the Prometheus {@code /metrics} endpoint, or {@link PolicyServerOptions#METRICS_OFF}. */
+    public int metricsPort() {
+        return metrics == null ? PolicyServerOptions.METRICS_OFF : metrics.port();
     }
 
     /** The weight versions, for in-process inspection. */
@@ -90,7 +126,7 @@ public final class PolicyServer implements AutoCloseable {
         server.awaitTermination();
     }
 
-    /** Stops accepting calls, lets running ones finish (up to 30 s), frees the model. */
+    /** Stops accepting calls, lets running ones finish (up to 30 s), stops the metrics endpoint, frees the model. */
     @Override
     public void close() {
         health.enterTerminalState();
@@ -102,6 +138,9 @@ public final class PolicyServer implements AutoCloseable {
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         registry.close();
     }
@@ -119,6 +158,14 @@ public final class PolicyServer implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException("--device must be auto, cpu or gpu, got " + device);
         };
+    }
+
+    private static void listen(Server server, PolicyServerOptions options) {
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + options.bind() + ":" + options.port(), e);
+        }
     }
 
     private static InetAddress resolve(String bind) {

@@ -24,7 +24,7 @@ class TlsTest {
         assumeTrue(selfSigned(cert, key), "openssl is needed to make a test certificate");
         PolicyServerOptions plain = PolicyServerOptions.defaults(TestModels.tinyDir());
         PolicyServerOptions options = new PolicyServerOptions(plain.modelDir(), plain.bind(), 0, plain.device(),
-                plain.limits(), plain.maxInboundMessageBytes(), null, cert, key);
+                plain.limits(), plain.maxInboundMessageBytes(), null, cert, key, PolicyServerOptions.METRICS_OFF);
         try (PolicyServer server = PolicyServer.start(options)) {
             ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", server.port())
                     .sslContext(GrpcSslContexts.forClient().trustManager(cert.toFile()).build())
