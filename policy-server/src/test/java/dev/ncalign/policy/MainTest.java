@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ncalign.policy.metrics.PrometheusSamples;
 import dev.ncalign.policy.model.TestModels;
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.PolicyInfo;
@@ -20,6 +21,10 @@ import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,7 +34,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The command line as a parent process uses it: start with --port 0, read the port from stdout, call it. */
+/**
+ * The command line as a parent process uses it: start with --port 0 and --metrics-port 0, read both ports
+ * from stdout, call the server and scrape its metrics.
+ */
 class MainTest {
 
     @Test
@@ -39,7 +47,8 @@ class MainTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "--model", model.toString(), "--port", "0", "--max-num-samples", "5"))
+                Main.class.getName(), "--model", model.toString(), "--port", "0", "--max-num-samples", "5",
+                "--metrics-port", "0"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         try {
@@ -48,6 +57,8 @@ class MainTest {
             assertNotNull(line, "the server exited without announcing a port");
             Matcher m = Pattern.compile("listening on port (\\d+)").matcher(line);
             assertTrue(m.matches(), line);
+            Matcher metricsLine = Pattern.compile("metrics on port (\\d+)").matcher(String.valueOf(stdout.readLine()));
+            assertTrue(metricsLine.matches(), metricsLine.toString());
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1))).usePlaintext().build();
             try {
                 PolicyInfo info = PolicyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -58,6 +69,11 @@ class MainTest {
                         .check(HealthCheckRequest.newBuilder().setService(PolicyServiceGrpc.SERVICE_NAME).build());
                 assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
                 assertTrue(reflectedServices(channel).contains(PolicyServiceGrpc.SERVICE_NAME));
+                HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + metricsLine.group(1) + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(1, new PrometheusSamples(scrape.body())
+                        .value("ncalign_policy_server_rpc_seconds_count", "method", "GetInfo", "status", "OK"));
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
