@@ -37,7 +37,7 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
     /** The model has one output column. */
     public static final int LABEL_INDEX = 0;
     /** Bump when the data, architecture or training changes, so {@link #build} rebuilds old directories. */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
     private static final int TRAINING_EXAMPLES = 8000;
     private static final int SCORING_BATCH = 64;
 

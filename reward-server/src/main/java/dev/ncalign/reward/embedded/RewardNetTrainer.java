@@ -29,7 +29,7 @@ final class RewardNetTrainer {
     /** Sizes and schedule; the defaults fit the review task in seconds on two cores. */
     record Settings(int embeddingDim, int channels, int hidden, int epochs, int batchSize, float learningRate) {
         static Settings defaults() {
-            return new Settings(16, 32, 32, 16, 64, 0.005f);
+            return new Settings(16, 48, 32, 16, 64, 0.005f);
         }
     }
 
