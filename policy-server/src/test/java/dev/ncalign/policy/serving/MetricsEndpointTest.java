@@ -18,6 +18,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +77,24 @@ class MetricsEndpointTest {
             assertEquals(1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "ok"));
             assertEquals(1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
             assertTrue(metrics.has("jvm_memory_used_bytes"), "JVM memory");
+        }
+    }
+
+    @Test
+    void callsRefusedForAMissingTokenAreCounted() throws Exception {
+        Path tokenFile = Files.createTempFile("token", ".txt");
+        Files.writeString(tokenFile, "s3cret");
+        PolicyServerOptions options = PolicyServerOptions.defaults(TestModels.tinyDir())
+                .withPushTokenFile(tokenFile).withMetricsPort(0);
+        try (PolicyServer server = PolicyServer.start(options)) {
+            ManagedChannel channel = ServingFixtures.channel(server.port());
+            byte[] weights = ServingFixtures.weights(12);
+            assertThrows(StatusRuntimeException.class, () -> ServingFixtures.push(channel, 2, weights));
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            PrometheusSamples metrics = new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
+            assertEquals(1, metrics.value("ncalign_policy_server_rpc_seconds_count",
+                    "method", "PushWeights", "status", "UNAUTHENTICATED"));
+            assertEquals(0, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
         }
     }
 
