@@ -53,7 +53,9 @@ final class CompareCommand implements Callable<Integer> {
         config.grid(), config.run().rounds(), config.sampling().promptsPerRound(), config.sampling().k(),
         config.optimizer().epochsPerRound(), config.optimizer().lr(), config.loss().beta(), config.loss().alpha(),
         config.offline().epochs(), (System.nanoTime() - start) / 1e9);
-    Path report = ComparisonReport.write(dir, results, "./ncalign compare --config " + options.file(DEFAULT_CONFIG), setup);
+    int passRounds = Math.max(1, config.run().rounds() / config.offline().epochs());
+    Path report = ComparisonReport.write(dir, results, passRounds,
+        "./ncalign compare --config " + options.file(DEFAULT_CONFIG), setup);
     System.out.println("report: " + report);
     return 0;
   }

@@ -36,6 +36,31 @@ public record CellResult(GridCell cell, List<RoundMetrics> metrics, double wallS
     return metrics.stream().mapToDouble(m -> m.bestLogpAfter() - m.bestLogpBefore()).average().orElse(Double.NaN);
   }
 
+  /**
+   * How the best responses' log-probs moved over the run: their mean (before each round's update) over the
+   * last {@code window} rounds minus over the first {@code window}. With {@code window} = one pass over an
+   * offline dataset, both means cover the same responses.
+   */
+  public double bestLogpTrend(int window) {
+    return trend(window, RoundMetrics::bestLogpBefore);
+  }
+
+  /** {@link #bestLogpTrend} for each prompt's worst response. */
+  public double worstLogpTrend(int window) {
+    return trend(window, RoundMetrics::worstLogpBefore);
+  }
+
+  private double trend(int window, java.util.function.ToDoubleFunction<RoundMetrics> logp) {
+    int w = Math.max(1, Math.min(window, metrics.size() / 2));
+    if (metrics.size() < 2) {
+      return Double.NaN;
+    }
+    double first = metrics.subList(0, w).stream().mapToDouble(logp).average().orElse(Double.NaN);
+    double last = metrics.subList(metrics.size() - w, metrics.size()).stream().mapToDouble(logp).average()
+        .orElse(Double.NaN);
+    return last - first;
+  }
+
   /** The same for each prompt's worst response. */
   public double meanWorstLogpChange() {
     return metrics.stream().mapToDouble(m -> m.worstLogpAfter() - m.worstLogpBefore()).average().orElse(Double.NaN);

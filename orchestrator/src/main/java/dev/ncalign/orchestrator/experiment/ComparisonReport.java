@@ -26,9 +26,10 @@ public final class ComparisonReport {
    * Writes the plots and {@code report.md} into {@code dir}; returns the report's path.
    *
    * @param command the command line that produced the results, quoted in the report
+   * @param passRounds rounds that make one pass over the offline dataset (the trend window)
    * @param setup one line describing the grid's shared settings
    */
-  public static Path write(Path dir, List<CellResult> results, String command, String setup) {
+  public static Path write(Path dir, List<CellResult> results, int passRounds, String command, String setup) {
     Map<String, List<List<RoundMetrics>>> series = new LinkedHashMap<>();
     for (CellResult r : results) {
       series.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r.metrics());
@@ -46,14 +47,17 @@ public final class ComparisonReport {
         .append("from the embedded reward model; the held-out reward is the mean reward of fresh samples on prompts ")
         .append("no cell trains on. Values are means over seeds.\n\n");
     md.append("| cell | seeds | held-out reward first → last | KL last round | Δ best log-prob per update | ")
-        .append("Δ worst log-prob per update | wall time (s) |\n|---|---|---|---|---|---|---|\n");
+        .append("Δ worst log-prob per update | best log-prob trend | worst log-prob trend | wall time (s) |\n")
+        .append("|---|---|---|---|---|---|---|---|---|\n");
     Map<String, List<CellResult>> bySeries = new LinkedHashMap<>();
     results.forEach(r -> bySeries.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r));
-    bySeries.forEach((name, runs) -> md.append(String.format("| %s | %d | %.3f → %.3f | %.3f | %+.3f | %+.3f | %.0f |%n",
+    bySeries.forEach((name, runs) -> md.append(String.format(
+        "| %s | %d | %.3f → %.3f | %.3f | %+.3f | %+.3f | %+.3f | %+.3f | %.0f |%n",
         name, runs.size(), mean(runs, CellResult::firstEvalReward), mean(runs, CellResult::finalEvalReward),
         mean(runs, CellResult::finalKl), mean(runs, CellResult::meanBestLogpChange),
-        mean(runs, CellResult::meanWorstLogpChange), mean(runs, CellResult::wallSeconds))));
-    md.append("\n").append(findings(bySeries)).append("\n");
+        mean(runs, CellResult::meanWorstLogpChange), mean(runs, r -> r.bestLogpTrend(passRounds)),
+        mean(runs, r -> r.worstLogpTrend(passRounds)), mean(runs, CellResult::wallSeconds))));
+    md.append("\n").append(findings(bySeries, passRounds)).append("\n");
     md.append("""
 
         ![held-out reward](eval-reward.png)
@@ -65,9 +69,13 @@ public final class ComparisonReport {
         ![KL](kl.png)
 
         "Δ best log-prob per update" is the mean over rounds of log π(best response) after the round's update
-        minus before it, for each prompt's highest-reward response (nats); the plots show the same log-probs
-        before each round's update, so a falling line means the policy is losing likelihood on what it was
-        rewarded for.
+        minus before it, for each prompt's highest-reward response (nats). "Best log-prob trend" is the mean
+        log π(best response) before the update over the last pass over the offline dataset minus over the
+        first pass (the same window of rounds online, where the responses are new each round): offline, both
+        windows hold the same responses, so it shows whether training raised or lowered their absolute
+        likelihood, the NCA paper's diagnostic. The plots show the per-round values, so a falling line means
+        the policy is losing likelihood on what it was rewarded for. KL is estimated on fresh samples of the
+        updated policy (online: the round's samples; offline: the held-out evaluation samples).
         """);
     Path report = dir.resolve("report.md");
     try {
@@ -79,7 +87,7 @@ public final class ComparisonReport {
   }
 
   /** The paper's claim, checked cell by cell: does each loss raise the best response's likelihood? */
-  static String findings(Map<String, List<CellResult>> bySeries) {
+  static String findings(Map<String, List<CellResult>> bySeries, int passRounds) {
     StringBuilder text = new StringBuilder("What happened here:\n\n");
     for (Mode mode : Mode.values()) {
       for (LossType loss : LossType.values()) {
@@ -88,8 +96,11 @@ public final class ComparisonReport {
           continue;
         }
         double change = mean(runs, CellResult::meanBestLogpChange);
-        text.append(String.format("- %s %s: each update %s the best response's log-prob by %.3f nats on average.%n",
-            loss, mode, change >= 0 ? "raised" : "lowered", Math.abs(change)));
+        double trend = mean(runs, r -> r.bestLogpTrend(passRounds));
+        text.append(String.format("- %s %s: each update %s the best response's log-prob by %.3f nats on average; "
+                + "over the run the best responses' log-prob %s by %.3f nats (last %d rounds vs. first %d).%n",
+            loss, mode, change >= 0 ? "raised" : "lowered", Math.abs(change), trend >= 0 ? "rose" : "fell",
+            Math.abs(trend), passRounds, passRounds));
       }
     }
     return text.toString();

@@ -94,8 +94,12 @@ public final class AlignmentLoop {
     policyClient.pushWeights(liveVersion, weights());
     double pushSeconds = (System.nanoTime() - pushStart) / 1e9;
 
-    Double evalReward = settings.evalDue(round) ? evaluator.evaluate(settings.evalCount()) : null;
-    RoundMetrics metrics = metrics(round, sampledVersion, sourced, update, learnSeconds, pushSeconds, evalReward);
+    RewardBatch evaluation = settings.evalDue(round) ? evaluator.evaluationBatch(settings.evalCount()) : null;
+    // Online, the round's own samples came from the policy, so their KL estimate is on-policy; offline
+    // they did not, and only fresh evaluation samples (from the updated policy) give an honest estimate.
+    double kl = mode == Mode.ONLINE ? update.kl() : evaluation != null ? learner.kl(evaluation) : Double.NaN;
+    RoundMetrics metrics = metrics(round, sampledVersion, sourced, update, kl, learnSeconds, pushSeconds,
+        evaluation == null ? null : evaluation.meanReward());
     store.appendMetrics(metrics);
     store.appendSamples(SampleRecord.of(round, sampledVersion, batch));
     if (round % settings.checkpointEvery() == 0 || round == settings.rounds()) {
@@ -103,7 +107,7 @@ public final class AlignmentLoop {
     }
     LOG.info("round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {}", round, sampledVersion,
         fmt(metrics.meanReward()), fmt(update.loss()), fmt(update.bestLogpBefore()), fmt(update.bestLogpAfter()),
-        fmt(update.worstLogpBefore()), fmt(update.worstLogpAfter()), fmt(update.kl()));
+        fmt(update.worstLogpBefore()), fmt(update.worstLogpAfter()), fmt(metrics.kl()));
     listeners.forEach(l -> l.roundCompleted(metrics, batch));
     return metrics;
   }
@@ -140,6 +144,7 @@ public final class AlignmentLoop {
       long version,
       SourcedBatch sourced,
       RoundUpdate update,
+      double kl,
       double learnSeconds,
       double pushSeconds,
       Double evalReward) {
@@ -151,7 +156,7 @@ public final class AlignmentLoop {
     return new RoundMetrics(round, mode, version, learner.optimizer().steps(),
         orNaN(rewards, rewards.getAverage()), orNaN(rewards, rewards.getMin()), orNaN(rewards, rewards.getMax()),
         update.loss(), update.bestLogpBefore(), update.bestLogpAfter(), update.worstLogpBefore(),
-        update.worstLogpAfter(), update.kl(), stats.meanLength(), stats.distinct2(), batch.dropped(),
+        update.worstLogpAfter(), kl, stats.meanLength(), stats.distinct2(), batch.dropped(),
         sourced.generateSeconds(), sourced.scoreSeconds(), learnSeconds, pushSeconds, tokensPerSecond, evalReward);
   }
 

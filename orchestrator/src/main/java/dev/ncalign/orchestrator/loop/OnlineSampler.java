@@ -71,11 +71,9 @@ public final class OnlineSampler implements BatchSource {
         (generatedAt - start) / 1e9, (scoredAt - generatedAt) / 1e9, tokens);
   }
 
-  /** Mean reward of fresh samples on {@code count} held-out prompts, with a seed fixed for the whole run. */
-  public double evaluate(int count) {
-    RewardBatch batch = sample(prompts.evalPrompts(count), seed * 104_729L).batch();
-    return batch.responses().stream().filter(ScoredResponse::present).mapToDouble(ScoredResponse::reward)
-        .average().orElse(Double.NaN);
+  /** Fresh scored samples on {@code count} held-out prompts, with a seed fixed for the whole run. */
+  public RewardBatch evaluationBatch(int count) {
+    return sample(prompts.evalPrompts(count), seed * 104_729L).batch();
   }
 
   private SamplingParams params(long sampleSeed) {

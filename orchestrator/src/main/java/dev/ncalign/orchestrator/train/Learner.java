@@ -81,6 +81,27 @@ public final class Learner implements AutoCloseable {
         prompts, ref, before, after, lossSum / minibatchCount, steps, normSum / Math.max(1, steps));
   }
 
+  /**
+   * KL(π_θ‖π_ref) estimated on responses sampled from the current policy: the mean over present responses
+   * of log π_θ − log π_ref. Only an estimate of KL when the batch was sampled from π_θ as it is now.
+   */
+  public double kl(RewardBatch onPolicy) {
+    List<ScoredPrompt> prompts = onPolicy.prompts();
+    double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
+    double[][] pol = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
+    double sum = 0;
+    int n = 0;
+    for (int p = 0; p < prompts.size(); p++) {
+      for (int k = 0; k < ref[p].length; k++) {
+        if (prompts.get(p).responses().get(k).present()) {
+          sum += pol[p][k] - ref[p][k];
+          n++;
+        }
+      }
+    }
+    return n == 0 ? Double.NaN : sum / n;
+  }
+
   /** Forward + backward of one minibatch; gradients accumulate in the parameters. Returns its loss. */
   private double backward(List<ScoredPrompt> prompts, List<Integer> minibatch, double[][] ref) {
     int k = minibatch.stream().mapToInt(i -> prompts.get(i).responses().size()).max().orElseThrow();

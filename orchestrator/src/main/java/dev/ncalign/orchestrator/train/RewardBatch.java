@@ -20,6 +20,12 @@ public record RewardBatch(List<ScoredPrompt> prompts) {
     return prompts.stream().mapToInt(p -> p.responses().size() - p.presentCount()).sum();
   }
 
+  /** Mean reward of the responses whose reward is finite (NaN when there is none). */
+  public double meanReward() {
+    return responses().stream().filter(ScoredResponse::present).mapToDouble(ScoredResponse::reward).average()
+        .orElse(Double.NaN);
+  }
+
   /** All responses, prompt by prompt. */
   public List<ScoredResponse> responses() {
     List<ScoredResponse> all = new ArrayList<>();
