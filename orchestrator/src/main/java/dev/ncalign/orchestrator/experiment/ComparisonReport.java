@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,14 +31,16 @@ public final class ComparisonReport {
    * @param setup one line describing the grid's shared settings
    */
   public static Path write(Path dir, List<CellResult> results, int passRounds, String command, String setup) {
-    Map<String, List<List<RoundMetrics>>> series = new LinkedHashMap<>();
-    for (CellResult r : results) {
-      series.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r.metrics());
+    plot(dir, "eval-reward.png", results, null, RoundMetrics::evalReward, "held-out reward of fresh samples");
+    plot(dir, "kl.png", results, null, RoundMetrics::kl, "KL(policy || reference) estimate");
+    for (Mode mode : Mode.values()) {
+      // Averaged over a pass: an offline round's best responses depend on which slice of the dataset it
+      // drew, and only whole passes hold the same responses.
+      plot(dir, "best-logp-" + mode + ".png", results, mode, passMean(results, passRounds, RoundMetrics::bestLogpBefore),
+          "log-prob of each prompt's best response, " + mode + " (mean over " + passRounds + " rounds)");
+      plot(dir, "worst-logp-" + mode + ".png", results, mode, passMean(results, passRounds, RoundMetrics::worstLogpBefore),
+          "log-prob of each prompt's worst response, " + mode + " (mean over " + passRounds + " rounds)");
     }
-    plot(dir, "eval-reward.png", series, RoundMetrics::evalReward, "held-out reward of fresh samples");
-    plot(dir, "best-logp.png", series, m -> m.bestLogpBefore(), "log-prob of each prompt's best response");
-    plot(dir, "worst-logp.png", series, m -> m.worstLogpBefore(), "log-prob of each prompt's worst response");
-    plot(dir, "kl.png", series, RoundMetrics::kl, "KL(policy || reference) estimate");
 
     StringBuilder md = new StringBuilder();
     md.append("# Offline vs. online, NCA vs. InfoNCA/DPO\n\n");
@@ -62,9 +65,9 @@ public final class ComparisonReport {
 
         ![held-out reward](eval-reward.png)
 
-        ![best-response log-prob](best-logp.png)
+        ![best-response log-prob, offline](best-logp-offline.png) ![best-response log-prob, online](best-logp-online.png)
 
-        ![worst-response log-prob](worst-logp.png)
+        ![worst-response log-prob, offline](worst-logp-offline.png) ![worst-response log-prob, online](worst-logp-online.png)
 
         ![KL](kl.png)
 
@@ -106,10 +109,30 @@ public final class ComparisonReport {
     return text.toString();
   }
 
+  /** One line per series (seeds averaged), for the cells of {@code mode} (every cell when null). */
   private static void plot(
-      Path dir, String file, Map<String, List<List<RoundMetrics>>> series, Function<RoundMetrics, Double> y,
-      String title) {
+      Path dir, String file, List<CellResult> results, Mode mode, Function<RoundMetrics, Double> y, String title) {
+    Map<String, List<List<RoundMetrics>>> series = new LinkedHashMap<>();
+    for (CellResult r : results) {
+      if (mode == null || r.cell().mode() == mode) {
+        series.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r.metrics());
+      }
+    }
     MetricsPlot.plotCompareMean(series, y, title, dir.resolve(file));
+  }
+
+  /** {@code value} of each row averaged with the rows before it, over a trailing window of {@code window} rounds. */
+  private static Function<RoundMetrics, Double> passMean(
+      List<CellResult> results, int window, ToDoubleFunction<RoundMetrics> value) {
+    Map<RoundMetrics, Double> smoothed = new IdentityHashMap<>();
+    for (CellResult r : results) {
+      List<RoundMetrics> rows = r.metrics();
+      for (int i = 0; i < rows.size(); i++) {
+        List<RoundMetrics> span = rows.subList(Math.max(0, i - window + 1), i + 1);
+        smoothed.put(rows.get(i), span.stream().mapToDouble(value).average().orElse(Double.NaN));
+      }
+    }
+    return smoothed::get;
   }
 
   private static double mean(List<CellResult> runs, ToDoubleFunction<CellResult> value) {

@@ -89,17 +89,7 @@ public final class Learner implements AutoCloseable {
     List<ScoredPrompt> prompts = onPolicy.prompts();
     double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
     double[][] pol = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
-    double sum = 0;
-    int n = 0;
-    for (int p = 0; p < prompts.size(); p++) {
-      for (int k = 0; k < ref[p].length; k++) {
-        if (prompts.get(p).responses().get(k).present()) {
-          sum += pol[p][k] - ref[p][k];
-          n++;
-        }
-      }
-    }
-    return n == 0 ? Double.NaN : sum / n;
+    return LikelihoodDiagnostic.meanLogRatio(prompts, pol, ref);
   }
 
   /** Forward + backward of one minibatch; gradients accumulate in the parameters. Returns its loss. */

@@ -22,8 +22,6 @@ final class LikelihoodDiagnostic {
     double worstBefore = 0;
     double worstAfter = 0;
     int rated = 0;
-    double klSum = 0;
-    int present = 0;
     for (int p = 0; p < prompts.size(); p++) {
       ScoredPrompt prompt = prompts.get(p);
       int best = prompt.best();
@@ -36,15 +34,27 @@ final class LikelihoodDiagnostic {
       worstBefore += before[p][worst];
       worstAfter += after[p][worst];
       rated++;
-      for (int k = 0; k < prompt.responses().size(); k++) {
-        if (prompt.responses().get(k).present()) {
-          klSum += before[p][k] - ref[p][k];
-          present++;
-        }
-      }
     }
     int d = Math.max(1, rated);
     return new RoundUpdate(meanLoss, bestBefore / d, bestAfter / d, worstBefore / d, worstAfter / d,
-        klSum / Math.max(1, present), steps, meanGradNorm);
+        meanLogRatio(prompts, before, ref), steps, meanGradNorm);
+  }
+
+  /**
+   * Mean of log π − log π_ref over the present responses (NaN when there is none): the KL(π‖π_ref)
+   * estimate when the responses were sampled from π.
+   */
+  static double meanLogRatio(List<ScoredPrompt> prompts, double[][] logp, double[][] ref) {
+    double sum = 0;
+    int n = 0;
+    for (int p = 0; p < prompts.size(); p++) {
+      for (int k = 0; k < logp[p].length; k++) {
+        if (prompts.get(p).responses().get(k).present()) {
+          sum += logp[p][k] - ref[p][k];
+          n++;
+        }
+      }
+    }
+    return n == 0 ? Double.NaN : sum / n;
   }
 }
