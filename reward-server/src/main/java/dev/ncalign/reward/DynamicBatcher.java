@@ -42,6 +42,8 @@ public final class DynamicBatcher<T, R> implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Slot<T, R>> waiting = new ArrayDeque<>();
+    /** Items submitted whose batch has not started; counts the worker's current window too, unlike {@link #waiting}. */
+    private final AtomicInteger queued = new AtomicInteger();
     private final Thread worker;
     private boolean closed;
 
@@ -80,6 +82,7 @@ public final class DynamicBatcher<T, R> implements AutoCloseable {
             for (int i = 0; i < items.size(); i++) {
                 waiting.add(new Slot<>(items.get(i), request, i, now));
             }
+            queued.addAndGet(items.size());
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -132,6 +135,7 @@ public final class DynamicBatcher<T, R> implements AutoCloseable {
     }
 
     private void run(List<Slot<T, R>> batch) {
+        queued.addAndGet(-batch.size());
         List<R> results;
         try {
             results = function.apply(batch.stream().map(slot -> slot.item).toList());
@@ -148,6 +152,11 @@ public final class DynamicBatcher<T, R> implements AutoCloseable {
             Slot<T, R> slot = batch.get(i);
             slot.request.deliver(slot.index, results.get(i));
         }
+    }
+
+    /** Items submitted and not yet handed to a batch run: the queue in front of the model. */
+    public int queuedItems() {
+        return queued.get();
     }
 
     /** Stops taking items, finishes those already queued, and stops the worker. */

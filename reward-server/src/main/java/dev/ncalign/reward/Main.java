@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code reward-server --model DIR --port N}: serves a Hugging Face sequence-classification ONNX export.
  * Prints {@code listening on port N} on stdout once it accepts calls, so a parent process that asked for
- * port 0 can read the port.
+ * port 0 can read the port; with {@code --metrics-port}, a second line {@code metrics on port M} follows.
  */
 @Command(name = "reward-server", mixinStandardHelpOptions = true,
         description = "Serve an ONNX reward model (model.onnx + tokenizer.json) over gRPC.")
@@ -63,6 +63,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
     private Path tlsKey;
 
+    @Option(names = "--metrics-port", defaultValue = "" + RewardServerOptions.METRICS_OFF,
+            description = "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
+    private int metricsPort;
+
     /** Pair encoding or a template; neither means reward_config.json decides. */
     static final class Format {
         @Option(names = "--template", description = "Input template with {prompt} and {response}.")
@@ -80,10 +84,13 @@ public final class Main implements Callable<Integer> {
     public Integer call() throws Exception {
         RewardServerOptions options = new RewardServerOptions(model, bind, port,
                 format == null ? null : format.toInputFormat(), labelIndex, maxLength, maxBatchSize, maxWaitMs,
-                maxItems, maxChars, maxMessageBytes, tokenFile, tlsCert, tlsKey);
+                maxItems, maxChars, maxMessageBytes, tokenFile, tlsCert, tlsKey, metricsPort);
         RewardServer server = RewardServer.start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "reward-server-shutdown"));
         System.out.println("listening on port " + server.port());
+        if (server.metricsPort() != RewardServerOptions.METRICS_OFF) {
+            System.out.println("metrics on port " + server.metricsPort());
+        }
         System.out.flush();
         server.awaitTermination();
         return 0;

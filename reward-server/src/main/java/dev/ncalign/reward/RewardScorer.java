@@ -1,6 +1,7 @@
 package dev.ncalign.reward;
 
 import ai.onnxruntime.OrtException;
+import dev.ncalign.reward.metrics.RewardMetrics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,28 +29,32 @@ public final class RewardScorer implements AutoCloseable {
     private final RewardEncoder encoder;
     private final DynamicBatcher<EncodedInput, Float> batcher;
     private final int maxBatchSize;
+    private final RewardMetrics metrics;
     private final AtomicLong nonFinite = new AtomicLong();
 
     private RewardScorer(Path modelDir, OnnxRewardModel model, RewardEncoder encoder, int maxBatchSize,
-                         Duration maxWait) {
+                         Duration maxWait, RewardMetrics metrics) {
         this.modelDir = modelDir;
         this.model = model;
         this.encoder = encoder;
         this.maxBatchSize = maxBatchSize;
+        this.metrics = metrics;
         this.batcher = new DynamicBatcher<>(maxBatchSize, maxWait, EncodedInput::length, this::runBatch);
+        metrics.watch(batcher, nonFinite);
     }
 
     /**
-     * Loads the model and tokenizer of {@code modelDir}.
+     * Loads the model and tokenizer of {@code modelDir}; every model run is recorded in {@code metrics}.
      *
      * @throws IllegalArgumentException if the model's signature or the settings cannot be served
      */
     public static RewardScorer open(Path modelDir, InputFormat format, int labelIndex, int maxLength,
-                                    int maxBatchSize, Duration maxWait) throws IOException, OrtException {
+                                    int maxBatchSize, Duration maxWait, RewardMetrics metrics)
+            throws IOException, OrtException {
         OnnxRewardModel model = OnnxRewardModel.load(modelDir, labelIndex);
         try {
             RewardEncoder encoder = RewardEncoder.load(modelDir.resolve("tokenizer.json"), format, maxLength);
-            return new RewardScorer(modelDir, model, encoder, maxBatchSize, maxWait);
+            return new RewardScorer(modelDir, model, encoder, maxBatchSize, maxWait, metrics);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
@@ -75,7 +80,10 @@ public final class RewardScorer implements AutoCloseable {
     }
 
     private List<Float> runBatch(List<EncodedInput> batch) throws OrtException {
-        float[] rewards = model.score(PaddedBatch.of(batch, encoder.padId()));
+        PaddedBatch padded = PaddedBatch.of(batch, encoder.padId());
+        long start = System.nanoTime();
+        float[] rewards = model.score(padded);
+        long nanos = System.nanoTime() - start;
         List<Float> results = new ArrayList<>(rewards.length);
         for (float reward : rewards) {
             if (!Float.isFinite(reward)) {
@@ -83,6 +91,7 @@ public final class RewardScorer implements AutoCloseable {
             }
             results.add(reward);
         }
+        metrics.modelRan(nanos, rewards);
         return results;
     }
 
