@@ -102,4 +102,24 @@ class DynamicBatcherTest {
         assertEquals(List.of(4, 5), queued.get());
         assertThrows(ExecutionException.class, () -> batcher.submit(List.of(1)).get());
     }
+
+    @Test
+    void queuedItemsCountsItemsNotYetInARun() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (DynamicBatcher<Integer, Integer> batcher = new DynamicBatcher<>(1, Duration.ZERO, i -> 0, batch -> {
+            started.countDown();
+            release.await();
+            return batch;
+        })) {
+            assertEquals(0, batcher.queuedItems());
+            CompletableFuture<List<Integer>> three = batcher.submit(List.of(1, 2, 3));
+            started.await();
+            // The first batch of one is running, blocked; the other two wait behind it.
+            assertEquals(2, batcher.queuedItems());
+            release.countDown();
+            assertEquals(List.of(1, 2, 3), three.get());
+            assertEquals(0, batcher.queuedItems());
+        }
+    }
 }

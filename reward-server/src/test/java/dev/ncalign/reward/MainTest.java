@@ -27,13 +27,13 @@ class MainTest {
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS) // a guard against a hung child, not a performance check
-    void printsItsPortOnStdoutAndServesFlagsOverConfig(@TempDir Path tmp) throws Exception {
+    void printsItsPortsOnStdoutAndServesFlagsOverConfig(@TempDir Path tmp) throws Exception {
         Path model = EmbeddedModelFixture.dir();
         Path stderr = tmp.resolve("stderr.txt");
         Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "--model", model.toString(), "--port", "0", "--max-length", "32", "--max-batch-size", "8",
-                "--max-items", "10")
+                "--max-items", "10", "--metrics-port", "0")
                 .redirectError(stderr.toFile())
                 .start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -41,6 +41,8 @@ class MainTest {
             assertNotNull(line, () -> "no output; stderr: " + read(stderr));
             Matcher matcher = Pattern.compile("listening on port (\\d+)").matcher(line);
             assertTrue(matcher.matches(), line);
+            String metricsLine = String.valueOf(out.readLine());
+            assertTrue(metricsLine.matches("metrics on port \\d+"), metricsLine);
             ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", Integer.parseInt(matcher.group(1)),
                     InsecureChannelCredentials.create()).build();
             try {
