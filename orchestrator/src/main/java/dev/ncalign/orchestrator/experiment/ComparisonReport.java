@@ -31,9 +31,10 @@ public final class ComparisonReport {
    * @param setup one line describing the grid's shared settings
    */
   public static Path write(Path dir, List<CellResult> results, int passRounds, String command, String setup) {
-    plot(dir, "eval-reward.png", results, null, RoundMetrics::evalReward, "held-out reward of fresh samples");
-    plot(dir, "kl.png", results, null, RoundMetrics::kl, "KL(policy || reference) estimate");
     for (Mode mode : Mode.values()) {
+      plot(dir, "eval-reward-" + mode + ".png", results, mode, RoundMetrics::evalReward,
+          "held-out reward of fresh samples, " + mode);
+      plot(dir, "kl-" + mode + ".png", results, mode, RoundMetrics::kl, "KL(policy || reference) estimate, " + mode);
       // Averaged over a pass: an offline round's best responses depend on which slice of the dataset it
       // drew, and only whole passes hold the same responses.
       plot(dir, "best-logp-" + mode + ".png", results, mode, passMean(results, passRounds, RoundMetrics::bestLogpBefore),
@@ -63,13 +64,13 @@ public final class ComparisonReport {
     md.append("\n").append(findings(bySeries, passRounds)).append("\n");
     md.append("""
 
-        ![held-out reward](eval-reward.png)
+        ![held-out reward, offline](eval-reward-offline.png) ![held-out reward, online](eval-reward-online.png)
 
         ![best-response log-prob, offline](best-logp-offline.png) ![best-response log-prob, online](best-logp-online.png)
 
         ![worst-response log-prob, offline](worst-logp-offline.png) ![worst-response log-prob, online](worst-logp-online.png)
 
-        ![KL](kl.png)
+        ![KL, offline](kl-offline.png) ![KL, online](kl-online.png)
 
         "Δ best log-prob per update" is the mean over rounds of log π(best response) after the round's update
         minus before it, for each prompt's highest-reward response (nats). "Best log-prob trend" is the mean
@@ -109,12 +110,12 @@ public final class ComparisonReport {
     return text.toString();
   }
 
-  /** One line per series (seeds averaged), for the cells of {@code mode} (every cell when null). */
+  /** One line per series (seeds averaged), for the cells of {@code mode}. */
   private static void plot(
       Path dir, String file, List<CellResult> results, Mode mode, Function<RoundMetrics, Double> y, String title) {
     Map<String, List<List<RoundMetrics>>> series = new LinkedHashMap<>();
     for (CellResult r : results) {
-      if (mode == null || r.cell().mode() == mode) {
+      if (r.cell().mode() == mode) {
         series.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r.metrics());
       }
     }
