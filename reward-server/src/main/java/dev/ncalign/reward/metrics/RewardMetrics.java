@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.core.metrics.Histogram;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -39,6 +40,8 @@ public final class RewardMetrics {
         modelRun = Timer.builder("ncalign.reward.server.model.run")
                 .description("ONNX Runtime time of one batch")
                 .publishPercentileHistogram()
+                // Small models run a batch in well under Micrometer's default lowest bucket of 1 ms.
+                .minimumExpectedValue(Duration.ofNanos(100_000))
                 .register(registry);
         scored = Counter.builder("ncalign.reward.server.scored.items")
                 .description("Items scored by the model, non-finite rewards included")
