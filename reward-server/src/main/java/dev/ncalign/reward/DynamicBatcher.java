@@ -42,7 +42,7 @@ public final class DynamicBatcher<T, R> implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Slot<T, R>> waiting = new ArrayDeque<>();
-    /** Items submitted whose batch has not started; counts the worker's current window too, unlike {@link #waiting}. */
+    /** Items submitted whose batch has not started: {@link #waiting} plus the rest of the worker's window. */
     private final AtomicInteger queued = new AtomicInteger();
     private final Thread worker;
     private boolean closed;
