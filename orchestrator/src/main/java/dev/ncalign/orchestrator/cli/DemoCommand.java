@@ -59,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
         dashboard.ifPresent(Dashboard::close);
       }
     }
-    out.printf("demo finished in %.0f s%n", printer.elapsedSeconds());
+    out.printf("%d rounds and the samples around them took %.0f s%n", config.run().rounds(), printer.elapsedSeconds());
     return 0;
   }
 
