@@ -51,7 +51,7 @@ class ConfigLoaderTest {
     RunConfig.Grid grid = ConfigLoader.load(CONFIGS.resolve("compare.yaml"), List.of()).grid();
     assertEquals(List.of(LossType.NCA, LossType.INFONCA, LossType.DPO, LossType.NCA_PAIR), grid.losses());
     assertEquals(List.of(Mode.ONLINE, Mode.OFFLINE), grid.modes());
-    assertEquals(List.of(1L), grid.seeds());
+    assertEquals(List.of(1L, 2L, 3L), grid.seeds());
   }
 
   @Test
