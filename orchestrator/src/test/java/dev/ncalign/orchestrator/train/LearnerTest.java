@@ -111,6 +111,24 @@ class LearnerTest {
   }
 
   @Test
+  void roundsLeaveNoArraysBehind() {
+    try (CausalLm policy = load(); CausalLm reference = load();
+        Learner learner = new Learner(policy, reference, settings(LossType.NCA, 2, 16), 1)) {
+      RewardBatch batch = batch(policy.codec(), new float[][] {{1f, 0f, -1f}, {2f, 1f, 0f}});
+      learner.update(batch);
+      learner.kl(batch);
+      int policyArrays = policy.manager().getManagedArrays().size();
+      int referenceArrays = reference.manager().getManagedArrays().size();
+      for (int round = 0; round < 3; round++) {
+        learner.update(batch);
+        learner.kl(batch);
+      }
+      assertEquals(policyArrays, policy.manager().getManagedArrays().size(), "policy manager");
+      assertEquals(referenceArrays, reference.manager().getManagedArrays().size(), "reference manager");
+    }
+  }
+
+  @Test
   void optimizerStateRoundTripsSoAResumedRunContinuesExactly() throws Exception {
     float[][] rewards = {{1f, 0f, -1f}, {2f, 1f, 0f}};
     float[] uninterrupted;
