@@ -91,7 +91,7 @@ public final class AlignmentLoop {
 
     long pushStart = System.nanoTime();
     liveVersion = Math.max(liveVersion, sampledVersion) + 1;
-    policyClient.pushWeights(liveVersion, weights());
+    policyClient.pushWeights(liveVersion, weightsOf(policy));
     double pushSeconds = (System.nanoTime() - pushStart) / 1e9;
 
     RewardBatch evaluation = settings.evalDue(round) ? evaluator.evaluationBatch(settings.evalCount()) : null;
@@ -122,9 +122,10 @@ public final class AlignmentLoop {
     return liveVersion;
   }
 
-  private byte[] weights() {
+  /** The model's weights as the safetensors file PushWeights streams. */
+  static byte[] weightsOf(CausalLm model) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    policy.writeSafetensors(out);
+    model.writeSafetensors(out);
     return out.toByteArray();
   }
 

@@ -2,7 +2,6 @@ package dev.ncalign.orchestrator.loop;
 
 import ai.djl.engine.Engine;
 import dev.ncalign.orchestrator.client.PolicyClient;
-import dev.ncalign.orchestrator.client.RewardClient;
 import dev.ncalign.orchestrator.config.LrSchedule;
 import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.config.RunConfig;
@@ -15,7 +14,6 @@ import dev.ncalign.orchestrator.train.LearnerSettings;
 import dev.ncalign.orchestrator.train.LearningRateSchedule;
 import dev.ncalign.policy.model.CausalLm;
 import dev.ncalign.proto.v1.PolicyInfo;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -30,11 +28,9 @@ import java.util.Optional;
  * replicas before the next round.
  */
 public final class AlignmentRun implements AutoCloseable {
-  private final RunConfig config;
   private final RunStore store;
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final Services services;
-  private final PolicyClient policyClient;
   private final CausalLm policy;
   private final Learner learner;
   private final OnlineSampler sampler;
@@ -42,7 +38,6 @@ public final class AlignmentRun implements AutoCloseable {
   private final int firstRound;
 
   private AlignmentRun(RunConfig config, boolean resume, List<RoundListener> listeners) {
-    this.config = config;
     this.store = RunStore.open(config.run().dir());
     Optional<RunState> state = resume ? store.resume() : Optional.empty();
     if (!resume && !store.metrics().isEmpty()) {
@@ -52,8 +47,6 @@ public final class AlignmentRun implements AutoCloseable {
     store.writeConfig(config);
     try {
       services = track(Services.open(config, store.dir().resolve("logs")));
-      policyClient = services.policy();
-      RewardClient rewardClient = services.reward();
       Path weights = state.map(store::checkpointPath).orElse(config.policy().model());
       policy = track(CausalLm.load(weights, Engine.getInstance().defaultDevice()));
       CausalLm reference = track(CausalLm.load(config.policy().model(), Engine.getInstance().defaultDevice()));
@@ -62,7 +55,7 @@ public final class AlignmentRun implements AutoCloseable {
         learner.optimizer().load(store.checkpointPath(state.get()).resolve(AlignmentLoop.OPTIMIZER_FILE));
       }
       PromptSet prompts = PromptSet.load(config.prompts().file(), config.prompts().builtin());
-      sampler = new OnlineSampler(policyClient, rewardClient, policy.codec(), prompts, config.sampling(),
+      sampler = new OnlineSampler(services.policy(), services.reward(), policy.codec(), prompts, config.sampling(),
           config.run().seed());
       BatchSource source = config.mode() == Mode.ONLINE
           ? sampler
@@ -71,7 +64,7 @@ public final class AlignmentRun implements AutoCloseable {
       long liveVersion = synchronizeReplicas(state);
       LoopSettings settings = new LoopSettings(config.run().rounds(), config.run().checkpointEvery(),
           config.prompts().evalEvery(), config.prompts().evalCount(), config.run().seed());
-      loop = new AlignmentLoop(config.mode(), source, learner, policy, policyClient, sampler, store, settings,
+      loop = new AlignmentLoop(config.mode(), source, learner, policy, services.policy(), sampler, store, settings,
           listeners, liveVersion);
       firstRound = state.map(s -> s.lastCompletedRound() + 1).orElse(1);
     } catch (IOException e) {
@@ -107,7 +100,7 @@ public final class AlignmentRun implements AutoCloseable {
   }
 
   public PolicyClient policyClient() {
-    return policyClient;
+    return services.policy();
   }
 
   /** Adds a listener for the rounds still to run (e.g. a dashboard that needs the run's services first). */
@@ -127,14 +120,12 @@ public final class AlignmentRun implements AutoCloseable {
 
   /** The replicas serve exactly the learner's weights: push them unless they are the untouched base model. */
   private long synchronizeReplicas(Optional<RunState> state) {
-    long live = policyClient.info().stream().mapToLong(PolicyInfo::getLiveVersion).max().orElse(1);
+    long live = policyClient().info().stream().mapToLong(PolicyInfo::getLiveVersion).max().orElse(1);
     if (state.isEmpty() && live == 1) {
       return live;
     }
     long version = Math.max(live + 1, state.map(RunState::policyVersion).orElse(0L));
-    ByteArrayOutputStream weights = new ByteArrayOutputStream();
-    policy.writeSafetensors(weights);
-    policyClient.pushWeights(version, weights.toByteArray());
+    policyClient().pushWeights(version, AlignmentLoop.weightsOf(policy));
     return version;
   }
 
