@@ -3,6 +3,7 @@ package dev.ncalign.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -86,7 +87,7 @@ class KubernetesManifestsTest {
   void tlsOverlayServesTlsWithTcpProbesAndLeavesThePlaintextOrchestratorOut() {
     Manifests tls = render("deploy/k8s/overlays/tls");
     check(tls);
-    assertEquals(null, tls.find("Job", "ncalign-train"), "the orchestrator's client speaks plaintext only");
+    assertNull(tls.find("Job", "ncalign-train"), "the orchestrator's client speaks plaintext only");
     for (String[] workload : new String[][] {{"StatefulSet", "policy"}, {"Deployment", "reward"}}) {
       JsonNode container = tls.container(workload[0], workload[1]);
       List<String> args = args(container);
@@ -181,13 +182,12 @@ class KubernetesManifestsTest {
 
     JsonNode job = m.find("Job", "ncalign-train");
     if (job != null) {
-      checkOrchestrator(m, job, namespace, policySet, policyService, policyPort, rewardService, rewardPort,
-          rewardToken != null);
+      checkOrchestrator(m, job, namespace, policySet, policyService, policyPort, rewardService, rewardPort);
     }
   }
 
   private static void checkOrchestrator(Manifests m, JsonNode job, String namespace, JsonNode policySet,
-      JsonNode policyService, int policyPort, JsonNode rewardService, int rewardPort, boolean rewardNeedsToken) {
+      JsonNode policyService, int policyPort, JsonNode rewardService, int rewardPort) {
     JsonNode container = m.container("Job", "ncalign-train");
     List<String> args = args(container);
     ParseResult parsed = parse(Ncalign.commandLine(), args, "orchestrator");
