@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ncalign.orchestrator.cli.Ncalign;
+import dev.ncalign.cli.Ncalign;
 import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.store.RunStore;
@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code ncalign collect} then {@code ncalign train} offline, and config errors, through the real CLI. */
+/**
+ * {@code ncalign collect} then {@code ncalign train} offline, and config errors, through the real
+ * CLI.
+ */
 class OfflineAndConfigTest {
   @TempDir Path tmp;
 
@@ -42,15 +45,20 @@ class OfflineAndConfigTest {
   void collectsADatasetThenTrainsOfflineOnIt() throws Exception {
     Path dataset = tmp.resolve("data/dataset.jsonl");
     Files.createDirectories(dataset.getParent());
-    Path collect = writeConfig("collect.yaml", TestAssets.config(tmp.resolve("collect"), "online", 2, ""));
-    assertEquals(0, ncalign("collect", "--config", collect.toString(), "--out", dataset.toString()).exit());
+    Path collect =
+        writeConfig("collect.yaml", TestAssets.config(tmp.resolve("collect"), "online", 2, ""));
+    assertEquals(
+        0, ncalign("collect", "--config", collect.toString(), "--out", dataset.toString()).exit());
     List<String> rows = Files.readAllLines(dataset);
     assertEquals(8, rows.size(), "rounds x prompts_per_round prompts");
-    assertTrue(rows.get(0).contains("\"responses\"") && rows.get(0).contains("\"reward\""), rows.get(0));
+    assertTrue(
+        rows.get(0).contains("\"responses\"") && rows.get(0).contains("\"reward\""), rows.get(0));
 
     Path runDir = tmp.resolve("offline");
-    Path offline = writeConfig("offline.yaml", TestAssets.config(runDir, "offline", 3,
-        "offline: {dataset: " + dataset + "}"));
+    Path offline =
+        writeConfig(
+            "offline.yaml",
+            TestAssets.config(runDir, "offline", 3, "offline: {dataset: " + dataset + "}"));
     assertEquals(0, ncalign("train", "--config", offline.toString()).exit());
     List<RoundMetrics> metrics = RunStore.open(runDir).metrics();
     assertEquals(3, metrics.size());
@@ -68,20 +76,32 @@ class OfflineAndConfigTest {
     Path runDir = tmp.resolve("never");
     String good = TestAssets.config(runDir, "online", 1, "");
 
-    Result range = ncalign("train", "--config", writeConfig("a.yaml", good).toString(), "--set", "loss.beta=-1");
+    Result range =
+        ncalign(
+            "train", "--config", writeConfig("a.yaml", good).toString(), "--set", "loss.beta=-1");
     assertEquals(2, range.exit());
     assertTrue(range.err().contains("loss.beta"), range.err());
 
-    Result unknown = ncalign("train", "--config", writeConfig("b.yaml", good.replace("sampling: {", "sampling: {kk: 3, ")).toString());
+    Result unknown =
+        ncalign(
+            "train",
+            "--config",
+            writeConfig("b.yaml", good.replace("sampling: {", "sampling: {kk: 3, ")).toString());
     assertEquals(2, unknown.exit());
     assertTrue(unknown.err().contains("sampling.kk"), unknown.err());
 
-    Result missing = ncalign("train", "--config", writeConfig("c.yaml", good).toString(),
-        "--set", "policy.model=" + tmp.resolve("nowhere"));
+    Result missing =
+        ncalign(
+            "train",
+            "--config",
+            writeConfig("c.yaml", good).toString(),
+            "--set",
+            "policy.model=" + tmp.resolve("nowhere"));
     assertEquals(2, missing.exit());
     assertTrue(missing.err().contains("policy.model"), missing.err());
 
-    assertEquals(1, missing.err().strip().lines().count(), "one line, no stack trace: " + missing.err());
+    assertEquals(
+        1, missing.err().strip().lines().count(), "one line, no stack trace: " + missing.err());
     assertFalse(Files.exists(runDir), "nothing started");
   }
 }

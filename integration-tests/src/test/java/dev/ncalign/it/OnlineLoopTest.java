@@ -25,7 +25,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The online loop end to end: real policy and reward servers as child processes on loopback ports. */
+/**
+ * The online loop end to end: real policy and reward servers as child processes on loopback ports.
+ */
 class OnlineLoopTest {
   @TempDir Path tmp;
 
@@ -38,13 +40,20 @@ class OnlineLoopTest {
     Path dir = tmp.resolve("run");
     List<Long> versions = new ArrayList<>();
     List<ServerProcess> servers;
-    try (AlignmentRun run = AlignmentRun.open(config(dir, 3), false, List.of((m, b) -> versions.add(m.policyVersion())))) {
+    try (AlignmentRun run =
+        AlignmentRun.open(
+            config(dir, 3), false, List.of((m, b) -> versions.add(m.policyVersion())))) {
       servers = run.servers();
       assertEquals(2, servers.size(), "a policy and a reward server were started");
       run.run();
-      assertEquals(List.of(1L, 2L, 3L), versions, "each round samples the version the previous one pushed");
-      GenerateResponse after = run.policyClient().generate(List.of("review of the lamp :"), 2,
-          SamplingParams.newBuilder().setMaxNewTokens(4).setSeed(1).build());
+      assertEquals(
+          List.of(1L, 2L, 3L), versions, "each round samples the version the previous one pushed");
+      GenerateResponse after =
+          run.policyClient()
+              .generate(
+                  List.of("review of the lamp :"),
+                  2,
+                  SamplingParams.newBuilder().setMaxNewTokens(4).setSeed(1).build());
       assertEquals(4, after.getPolicyVersion());
       for (Completion c : after.getCompletionsList()) {
         assertEquals(4, c.getPolicyVersion());
@@ -57,14 +66,19 @@ class OnlineLoopTest {
     assertEquals(List.of(1, 2, 3), metrics.stream().map(RoundMetrics::round).toList());
     for (RoundMetrics m : metrics) {
       assertEquals(Mode.ONLINE, m.mode());
-      assertTrue(Double.isFinite(m.meanReward()) && Double.isFinite(m.loss()) && Double.isFinite(m.kl()), m.toString());
-      assertTrue(m.meanLength() > 0 && m.generateSeconds() > 0 && m.learnSeconds() > 0, m.toString());
+      assertTrue(
+          Double.isFinite(m.meanReward()) && Double.isFinite(m.loss()) && Double.isFinite(m.kl()),
+          m.toString());
+      assertTrue(
+          m.meanLength() > 0 && m.generateSeconds() > 0 && m.learnSeconds() > 0, m.toString());
     }
     assertNotNull(metrics.get(2).evalReward(), "the last round evaluates on held-out prompts");
     List<SampleRecord> samples = store.samples();
     assertEquals(3 * 4 * 3, samples.size(), "rounds x prompts x K samples recorded");
     for (int i = 1; i < samples.size(); i++) {
-      assertTrue(samples.get(i).policyVersion() >= samples.get(i - 1).policyVersion(), "versions in order");
+      assertTrue(
+          samples.get(i).policyVersion() >= samples.get(i - 1).policyVersion(),
+          "versions in order");
     }
     assertTrue(Files.exists(dir.resolve("checkpoints/round-0003/model.safetensors")));
   }
@@ -76,15 +90,19 @@ class OnlineLoopTest {
       run.run();
     }
     Path resumed = tmp.resolve("resumed");
-    RoundListener killAfterRoundTwo = (m, b) -> {
-      if (m.round() == 2) {
-        throw new IllegalStateException("killed");
-      }
-    };
-    try (AlignmentRun run = AlignmentRun.open(config(resumed, 3), false, List.of(killAfterRoundTwo))) {
+    RoundListener killAfterRoundTwo =
+        (m, b) -> {
+          if (m.round() == 2) {
+            throw new IllegalStateException("killed");
+          }
+        };
+    try (AlignmentRun run =
+        AlignmentRun.open(config(resumed, 3), false, List.of(killAfterRoundTwo))) {
       assertThrows(IllegalStateException.class, run::run);
     }
-    assertThrows(IllegalStateException.class, () -> AlignmentRun.open(config(resumed, 3), false, List.of()),
+    assertThrows(
+        IllegalStateException.class,
+        () -> AlignmentRun.open(config(resumed, 3), false, List.of()),
         "a fresh run refuses a directory that holds one");
     try (AlignmentRun run = AlignmentRun.open(config(resumed, 3), true, List.of())) {
       assertEquals(3, run.firstRound());
@@ -92,12 +110,21 @@ class OnlineLoopTest {
     }
     List<RoundMetrics> whole = RunStore.open(uninterrupted).metrics();
     List<RoundMetrics> again = RunStore.open(resumed).metrics();
-    assertEquals(List.of(1, 2, 3), again.stream().map(RoundMetrics::round).toList(), "nothing lost, nothing repeated");
+    assertEquals(
+        List.of(1, 2, 3),
+        again.stream().map(RoundMetrics::round).toList(),
+        "nothing lost, nothing repeated");
     for (int i = 0; i < 3; i++) {
-      assertEquals(whole.get(i).meanReward(), again.get(i).meanReward(), 1e-5, "round " + (i + 1) + " reward");
+      assertEquals(
+          whole.get(i).meanReward(),
+          again.get(i).meanReward(),
+          1e-5,
+          "round " + (i + 1) + " reward");
       assertEquals(whole.get(i).loss(), again.get(i).loss(), 1e-4, "round " + (i + 1) + " loss");
-      assertEquals(whole.get(i).bestLogpAfter(), again.get(i).bestLogpAfter(), 1e-3, "round " + (i + 1));
+      assertEquals(
+          whole.get(i).bestLogpAfter(), again.get(i).bestLogpAfter(), 1e-3, "round " + (i + 1));
     }
-    assertEquals(RunStore.open(uninterrupted).samples().size(), RunStore.open(resumed).samples().size());
+    assertEquals(
+        RunStore.open(uninterrupted).samples().size(), RunStore.open(resumed).samples().size());
   }
 }

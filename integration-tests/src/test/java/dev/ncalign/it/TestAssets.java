@@ -1,18 +1,19 @@
 package dev.ncalign.it;
 
-import dev.ncalign.policy.model.TinyModelFactory;
-import dev.ncalign.policy.model.TinyModelSpec;
-import dev.ncalign.reward.embedded.EmbeddedRewardModelBuilder;
-import dev.ncalign.reward.embedded.ReviewCorpus;
+import dev.ncalign.demo.DemoAssets;
+import dev.ncalign.demo.EmbeddedRewardModelBuilder;
+import dev.ncalign.demo.ReviewCorpus;
+import dev.ncalign.lm.model.TinyModelFactory;
+import dev.ncalign.lm.model.TinyModelSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Models for the end-to-end tests, built once per test JVM under {@code target/it-assets}: a tiny random
- * policy over the review vocabulary (no SFT: the tests check plumbing, not quality) and the embedded reward
- * model.
+ * Models for the end-to-end tests, built once per test JVM under {@code target/it-assets}: a tiny
+ * random policy over the review vocabulary (no SFT: the tests check plumbing, not quality) and the
+ * embedded reward model.
  */
 final class TestAssets {
   private static final Path ROOT = Path.of("target", "it-assets").toAbsolutePath();
@@ -31,6 +32,14 @@ final class TestAssets {
     return policy;
   }
 
+  static synchronized Path prompts() {
+    try {
+      return DemoAssets.prompts(ROOT.resolve("prompts.jsonl"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static synchronized Path reward() {
     if (reward == null) {
       try {
@@ -42,7 +51,9 @@ final class TestAssets {
     return reward;
   }
 
-  /** YAML of a short run on these models in {@code runDir}; {@code extra} is appended (more keys). */
+  /**
+   * YAML of a short run on these models in {@code runDir}; {@code extra} is appended (more keys).
+   */
   static String config(Path runDir, String mode, int rounds, String extra) {
     return """
         run: {dir: %s, seed: 3, rounds: %d, checkpoint_every: 1}
@@ -52,8 +63,9 @@ final class TestAssets {
         loss: {type: NCA, beta: 0.1, alpha: 1.0}
         optimizer: {lr: 1.0e-3, warmup_steps: 0, epochs_per_round: 1, minibatch_tokens: 4096}
         sampling: {prompts_per_round: 4, k: 3, max_new_tokens: 8}
-        prompts: {eval_count: 2, eval_every: 2}
+        prompts: {file: %s, eval_count: 2, eval_every: 2}
         %s
-        """.formatted(runDir, rounds, mode, policy(), reward(), extra);
+        """
+        .formatted(runDir, rounds, mode, policy(), reward(), prompts(), extra);
   }
 }

@@ -10,84 +10,127 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code policy-server --model DIR [--port N] [--bind ADDR] [--device auto|cpu|gpu] ...}: serves a Hugging Face
- * model directory over gRPC until killed. Prints {@code listening on port N} on stdout once ready (logs go
- * to stderr), so a parent process started with {@code --port 0} can read the port; with
- * {@code --metrics-port}, then {@code metrics on port M}.
+ * {@code policy-server --model DIR [--port N] [--bind ADDR] [--device auto|cpu|gpu] ...}: serves a
+ * Hugging Face model directory over gRPC until killed. Prints {@code listening on port N} on stdout
+ * once ready (logs go to stderr), so a parent process started with {@code --port 0} can read the
+ * port; with {@code --metrics-port}, then {@code metrics on port M}.
  */
-@Command(name = "policy-server", mixinStandardHelpOptions = true,
-        description = "Serve a Llama-style policy (Generate, ComputeLogprobs, PushWeights, GetInfo) over gRPC.")
+@Command(
+    name = "policy-server",
+    mixinStandardHelpOptions = true,
+    description =
+        "Serve a Llama-style policy (Generate, ComputeLogprobs, PushWeights, GetInfo) over gRPC.")
 public final class Main implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "HF model directory (config.json, model.safetensors, tokenizer.json).")
-    Path model;
+  @Option(
+      names = "--model",
+      required = true,
+      description = "HF model directory (config.json, model.safetensors, tokenizer.json).")
+  Path model;
 
-    @Option(names = "--port", defaultValue = "0", description = "TCP port; 0 picks a free one (default).")
-    int port;
+  @Option(
+      names = "--port",
+      defaultValue = "0",
+      description = "TCP port; 0 picks a free one (default).")
+  int port;
 
-    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Listen address (default ${DEFAULT-VALUE}).")
-    String bind;
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      description = "Listen address (default ${DEFAULT-VALUE}).")
+  String bind;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto (GPU if DJL sees one), cpu or gpu.")
-    String device;
+  @Option(
+      names = "--device",
+      defaultValue = "auto",
+      description = "auto (GPU if DJL sees one), cpu or gpu.")
+  String device;
 
-    @Option(names = "--max-num-samples", defaultValue = "16", description = "Largest K per Generate.")
-    int maxNumSamples;
+  @Option(names = "--max-num-samples", defaultValue = "16", description = "Largest K per Generate.")
+  int maxNumSamples;
 
-    @Option(names = "--max-prompts", defaultValue = "64", description = "Largest number of prompts per Generate.")
-    int maxPrompts;
+  @Option(
+      names = "--max-prompts",
+      defaultValue = "64",
+      description = "Largest number of prompts per Generate.")
+  int maxPrompts;
 
-    @Option(names = "--max-new-tokens", defaultValue = "128", description = "max_new_tokens when a request leaves it 0.")
-    int maxNewTokens;
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "128",
+      description = "max_new_tokens when a request leaves it 0.")
+  int maxNewTokens;
 
-    @Option(names = "--max-weight-bytes", defaultValue = "17179869184", description = "Largest PushWeights file.")
-    long maxWeightBytes;
+  @Option(
+      names = "--max-weight-bytes",
+      defaultValue = "17179869184",
+      description = "Largest PushWeights file.")
+  long maxWeightBytes;
 
-    @Option(names = "--max-inbound-message-bytes", defaultValue = "33554432", description = "Largest gRPC message.")
-    int maxInboundMessageBytes;
+  @Option(
+      names = "--max-inbound-message-bytes",
+      defaultValue = "33554432",
+      description = "Largest gRPC message.")
+  int maxInboundMessageBytes;
 
-    @Option(names = "--push-token-file", description = "File with the bearer token PushWeights requires (mandatory beyond loopback).")
-    Path pushTokenFile;
+  @Option(
+      names = "--push-token-file",
+      description = "File with the bearer token PushWeights requires (mandatory beyond loopback).")
+  Path pushTokenFile;
 
-    @Option(names = "--tls-cert", description = "PEM certificate chain; enables TLS with --tls-key.")
-    Path tlsCert;
+  @Option(names = "--tls-cert", description = "PEM certificate chain; enables TLS with --tls-key.")
+  Path tlsCert;
 
-    @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
-    Path tlsKey;
+  @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
+  Path tlsKey;
 
-    @Option(names = "--metrics-port", defaultValue = "-1",
-            description = "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
-    int metricsPort;
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "-1",
+      description =
+          "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
+  int metricsPort;
 
-    @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice).")
-    Integer threads;
+  @Option(
+      names = "--threads",
+      description = "libtorch intra-op threads (default: libtorch's choice).")
+  Integer threads;
 
-    @Override
-    public Integer call() throws Exception {
-        if (threads != null) {
-            // Read by DJL when the PyTorch engine starts, which has not happened yet.
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-        }
-        PolicyServerOptions options = new PolicyServerOptions(model, bind, port, device,
-                new PolicyLimits(maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes), maxInboundMessageBytes,
-                pushTokenFile, tlsCert, tlsKey, metricsPort);
-        PolicyServer server = PolicyServer.start(options);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "policy-server-shutdown"));
-        System.out.println("listening on port " + server.port());
-        if (server.metricsPort() != PolicyServerOptions.METRICS_OFF) {
-            System.out.println("metrics on port " + server.metricsPort());
-        }
-        System.out.flush();
-        server.awaitTermination();
-        return 0;
+  @Override
+  public Integer call() throws Exception {
+    if (threads != null) {
+      // Read by DJL when the PyTorch engine starts, which has not happened yet.
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
     }
-
-    public static void main(String[] args) {
-        // Our logging setup only when this is the process's entry point: as a library the jar ships no
-        // logback.xml that would configure its host. Set before the first logger is created.
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "policy-server-logback.xml");
-        }
-        System.exit(new CommandLine(new Main()).execute(args));
+    PolicyServerOptions options =
+        new PolicyServerOptions(
+            model,
+            bind,
+            port,
+            device,
+            new PolicyLimits(maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes),
+            maxInboundMessageBytes,
+            pushTokenFile,
+            tlsCert,
+            tlsKey,
+            metricsPort);
+    PolicyServer server = PolicyServer.start(options);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "policy-server-shutdown"));
+    System.out.println("listening on port " + server.port());
+    if (server.metricsPort() != PolicyServerOptions.METRICS_OFF) {
+      System.out.println("metrics on port " + server.metricsPort());
     }
+    System.out.flush();
+    server.awaitTermination();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    // Our logging setup only when this is the process's entry point: as a library the jar ships no
+    // logback.xml that would configure its host. Set before the first logger is created.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "policy-server-logback.xml");
+    }
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
 }

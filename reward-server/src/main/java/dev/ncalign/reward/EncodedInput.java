@@ -9,8 +9,8 @@ package dev.ncalign.reward;
  */
 public record EncodedInput(long[] inputIds, long[] tokenTypeIds, boolean truncated) {
 
-    /** Number of real tokens. */
-    public int length() {
-        return inputIds.length;
-    }
+  /** Number of real tokens. */
+  public int length() {
+    return inputIds.length;
+  }
 }

@@ -10,8 +10,8 @@ import io.grpc.MethodDescriptor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Puts the configured deadline (and the bearer token, if any) on every call made through a replica's
- * channel, so no call site can forget either.
+ * Puts the configured deadline (and the bearer token, if any) on every call made through a
+ * replica's channel, so no call site can forget either.
  */
 final class CallPolicy implements ClientInterceptor {
 

@@ -5,17 +5,21 @@ import java.time.Duration;
 /**
  * How {@link PolicyClient} and {@link RewardClient} call their replicas.
  *
- * @param deadline deadline of every single RPC attempt (a PushWeights attempt covers the whole upload
- *     and the server's load and swap)
- * @param retries extra passes over the replicas after every one answered UNAVAILABLE, ≥ 0; other errors
- *     are not retried
+ * @param deadline deadline of every single RPC attempt (a PushWeights attempt covers the whole
+ *     upload and the server's load and swap)
+ * @param retries extra passes over the replicas after every one answered UNAVAILABLE, ≥ 0; other
+ *     errors are not retried
  * @param initialBackoff pause before the first extra pass, doubled before each further one
  * @param maxBackoff cap of the pause
- * @param bearerToken sent as {@code authorization: Bearer <token>} on every call; null for none (the
- *     servers require it for PushWeights when they listen beyond loopback)
+ * @param bearerToken sent as {@code authorization: Bearer <token>} on every call; null for none
+ *     (the servers require it for PushWeights when they listen beyond loopback)
  */
 public record ClientOptions(
-    Duration deadline, int retries, Duration initialBackoff, Duration maxBackoff, String bearerToken) {
+    Duration deadline,
+    int retries,
+    Duration initialBackoff,
+    Duration maxBackoff,
+    String bearerToken) {
 
   public ClientOptions {
     if (deadline.isNegative() || deadline.isZero()) {
@@ -32,7 +36,8 @@ public record ClientOptions(
 
   /** 60 s deadline, 3 retries, backoff 200 ms doubling up to 5 s, no token. */
   public static ClientOptions defaults() {
-    return new ClientOptions(Duration.ofSeconds(60), 3, Duration.ofMillis(200), Duration.ofSeconds(5), null);
+    return new ClientOptions(
+        Duration.ofSeconds(60), 3, Duration.ofMillis(200), Duration.ofSeconds(5), null);
   }
 
   public ClientOptions withDeadline(Duration value) {

@@ -23,16 +23,18 @@ import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
- * The policy replicas as one service. Generate and ComputeLogprobs split their items over the replicas
- * (and under the servers' limits) and run the slices in parallel, so generation scales out; PushWeights
- * goes to every replica. Thread-safe.
+ * The policy replicas as one service. Generate and ComputeLogprobs split their items over the
+ * replicas (and under the servers' limits) and run the slices in parallel, so generation scales
+ * out; PushWeights goes to every replica. Thread-safe.
  */
 public final class PolicyClient implements AutoCloseable {
 
   private final Replicas replicas;
   private volatile PolicyInfo limits;
 
-  /** @param targets {@code host:port} of every replica (any grpc target string works) */
+  /**
+   * @param targets {@code host:port} of every replica (any grpc target string works)
+   */
   public PolicyClient(List<String> targets, ClientOptions options) {
     this.replicas = new Replicas("policy", targets, options);
   }
@@ -41,8 +43,8 @@ public final class PolicyClient implements AutoCloseable {
    * K completions for every prompt, ordered by (prompt_index, sample_index) with indexes into
    * {@code prompts}, as one replica would answer.
    *
-   * @throws IllegalStateException if the replicas serve different policy versions (a replica restarted
-   *     since the last push: push again before sampling)
+   * @throws IllegalStateException if the replicas serve different policy versions (a replica
+   *     restarted since the last push: push again before sampling)
    */
   public GenerateResponse generate(List<String> prompts, int k, SamplingParams params) {
     if (prompts.isEmpty()) {
@@ -62,13 +64,17 @@ public final class PolicyClient implements AutoCloseable {
     }
     List<GenerateResponse> parts =
         replicas.scatter(
-            "Generate", requests, request -> channel -> PolicyServiceGrpc.newBlockingStub(channel).generate(request));
+            "Generate",
+            requests,
+            request -> channel -> PolicyServiceGrpc.newBlockingStub(channel).generate(request));
     GenerateResponse.Builder merged =
-        GenerateResponse.newBuilder().setPolicyVersion(sameVersion(parts, GenerateResponse::getPolicyVersion));
+        GenerateResponse.newBuilder()
+            .setPolicyVersion(sameVersion(parts, GenerateResponse::getPolicyVersion));
     int offset = 0;
     for (int i = 0; i < parts.size(); i++) {
       for (Completion completion : parts.get(i).getCompletionsList()) {
-        merged.addCompletions(completion.toBuilder().setPromptIndex(completion.getPromptIndex() + offset));
+        merged.addCompletions(
+            completion.toBuilder().setPromptIndex(completion.getPromptIndex() + offset));
       }
       offset += shards.get(i).size();
     }
@@ -76,9 +82,9 @@ public final class PolicyClient implements AutoCloseable {
   }
 
   /**
-   * A server seeds each sample from (seed, prompt index in the request, sample index), so slices sent
-   * with one seed would reuse the first slice's random streams; later slices get a seed mixed with
-   * their offset instead. 0 (a fresh seed per request) stays 0.
+   * A server seeds each sample from (seed, prompt index in the request, sample index), so slices
+   * sent with one seed would reuse the first slice's random streams; later slices get a seed mixed
+   * with their offset instead. 0 (a fresh seed per request) stays 0.
    */
   private static SamplingParams shardParams(SamplingParams params, int firstPrompt) {
     if (firstPrompt == 0 || params.getSeed() == 0) {
@@ -99,17 +105,20 @@ public final class PolicyClient implements AutoCloseable {
         replicas.scatter(
             "ComputeLogprobs",
             Shards.split(items, replicas.size(), maxItems),
-            shard -> channel -> PolicyServiceGrpc.newBlockingStub(channel)
-                .computeLogprobs(LogprobsRequest.newBuilder().addAllItems(shard).build()));
+            shard ->
+                channel ->
+                    PolicyServiceGrpc.newBlockingStub(channel)
+                        .computeLogprobs(LogprobsRequest.newBuilder().addAllItems(shard).build()));
     LogprobsResponse.Builder merged =
-        LogprobsResponse.newBuilder().setPolicyVersion(sameVersion(parts, LogprobsResponse::getPolicyVersion));
+        LogprobsResponse.newBuilder()
+            .setPolicyVersion(sameVersion(parts, LogprobsResponse::getPolicyVersion));
     parts.forEach(part -> merged.addAllResults(part.getResultsList()));
     return merged.build();
   }
 
   /**
-   * Sends a safetensors file as {@code version} to every replica and returns once each has verified,
-   * loaded and swapped it in.
+   * Sends a safetensors file as {@code version} to every replica and returns once each has
+   * verified, loaded and swapped it in.
    *
    * @return {@code live_version} = version, {@code load_seconds} = the slowest replica's
    * @throws RpcException naming every replica that failed (the others do serve the new version)
@@ -123,8 +132,10 @@ public final class PolicyClient implements AutoCloseable {
             .setSha256Hex(sha256Hex(safetensors))
             .build();
     List<PushWeightsResponse> answers =
-        replicas.callEach("PushWeights", channel -> WeightUpload.push(channel, header, safetensors));
-    double slowest = answers.stream().mapToDouble(PushWeightsResponse::getLoadSeconds).max().orElse(0);
+        replicas.callEach(
+            "PushWeights", channel -> WeightUpload.push(channel, header, safetensors));
+    double slowest =
+        answers.stream().mapToDouble(PushWeightsResponse::getLoadSeconds).max().orElse(0);
     return PushWeightsResponse.newBuilder().setLiveVersion(version).setLoadSeconds(slowest).build();
   }
 
@@ -133,12 +144,18 @@ public final class PolicyClient implements AutoCloseable {
     return replicas.callEach("GetInfo", PolicyClient::getInfo);
   }
 
-  /** True once every replica reports SERVING on the gRPC health service, false if that takes too long. */
+  /**
+   * True once every replica reports SERVING on the gRPC health service, false if that takes too
+   * long.
+   */
   public boolean awaitReady(Duration timeout) {
     return replicas.awaitReady(timeout);
   }
 
-  /** Whether each replica (by target, in target order) reports SERVING now; probes take at most {@code timeout}. */
+  /**
+   * Whether each replica (by target, in target order) reports SERVING now; probes take at most
+   * {@code timeout}.
+   */
   public Map<String, Boolean> health(Duration timeout) {
     return replicas.health(timeout);
   }
@@ -152,7 +169,9 @@ public final class PolicyClient implements AutoCloseable {
     return PolicyServiceGrpc.newBlockingStub(channel).getInfo(GetInfoRequest.getDefaultInstance());
   }
 
-  /** The request limits, asked of one replica the first time they are needed (replicas share flags). */
+  /**
+   * The request limits, asked of one replica the first time they are needed (replicas share flags).
+   */
   private PolicyInfo limits() {
     PolicyInfo known = limits;
     if (known == null) {
@@ -168,7 +187,10 @@ public final class PolicyClient implements AutoCloseable {
       if (version.applyAsLong(part) != first) {
         throw new IllegalStateException(
             "policy replicas serve different versions ("
-                + parts.stream().map(p -> String.valueOf(version.applyAsLong(p))).distinct().toList()
+                + parts.stream()
+                    .map(p -> String.valueOf(version.applyAsLong(p)))
+                    .distinct()
+                    .toList()
                 + "): push the current weights to every replica first");
       }
     }

@@ -25,11 +25,12 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * The replicas of one service, one channel each. Plain calls rotate over them (round robin) and fail
- * over to the next replica on UNAVAILABLE; after a pass where every replica was unavailable they wait
- * (exponential backoff) and try again, up to {@link ClientOptions#retries()} times. Calls that must reach
- * every replica run on all channels in parallel. One channel per target, rather than grpc's round_robin
- * policy over a multi-address resolver, because PushWeights has to address each replica by name anyway.
+ * The replicas of one service, one channel each. Plain calls rotate over them (round robin) and
+ * fail over to the next replica on UNAVAILABLE; after a pass where every replica was unavailable
+ * they wait (exponential backoff) and try again, up to {@link ClientOptions#retries()} times. Calls
+ * that must reach every replica run on all channels in parallel. One channel per target, rather
+ * than grpc's round_robin policy over a multi-address resolver, because PushWeights has to address
+ * each replica by name anyway.
  */
 final class Replicas implements AutoCloseable {
 
@@ -44,7 +45,9 @@ final class Replicas implements AutoCloseable {
   private final AtomicInteger cursor = new AtomicInteger();
   private final ExecutorService pool;
 
-  /** @param service "policy" or "reward", for messages */
+  /**
+   * @param service "policy" or "reward", for messages
+   */
   Replicas(String service, List<String> targets, ClientOptions options) {
     if (targets.isEmpty()) {
       throw new IllegalArgumentException("no " + service + " targets given");
@@ -102,7 +105,14 @@ final class Replicas implements AutoCloseable {
     }
     if (first != null) {
       throw new RpcException(
-          service + " " + method + " failed on " + failures.size() + " of " + replicas.size() + " replicas: "
+          service
+              + " "
+              + method
+              + " failed on "
+              + failures.size()
+              + " of "
+              + replicas.size()
+              + " replicas: "
               + list(failures),
           first.status(),
           first);
@@ -127,18 +137,28 @@ final class Replicas implements AutoCloseable {
         } catch (StatusRuntimeException e) {
           if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
             throw new RpcException(
-                service + " " + method + " on " + replica.target() + " failed: " + RpcException.describe(e.getStatus()),
+                service
+                    + " "
+                    + method
+                    + " on "
+                    + replica.target()
+                    + " failed: "
+                    + RpcException.describe(e.getStatus()),
                 e.getStatus(),
                 e);
           }
           down.put(replica.target(), e.getStatus());
           last = e;
-          // Otherwise the channel keeps failing fast until its own reconnect timer (up to minutes) fires.
+          // Otherwise the channel keeps failing fast until its own reconnect timer (up to minutes)
+          // fires.
           replica.managed().resetConnectBackoff();
         }
       }
     }
-    String which = order.size() == replicas.size() ? "every " + service + " replica is down: " : service + " replica down: ";
+    String which =
+        order.size() == replicas.size()
+            ? "every " + service + " replica is down: "
+            : service + " replica down: ";
     int attempts = options.retries() + 1;
     throw new RpcException(
         which + list(down) + "; " + attempts + (attempts == 1 ? " attempt" : " attempts") + " each",
@@ -187,7 +207,10 @@ final class Replicas implements AutoCloseable {
     }
   }
 
-  /** Whether each replica reports SERVING now (target → healthy, in target order), probing for at most {@code timeout}. */
+  /**
+   * Whether each replica reports SERVING now (target → healthy, in target order), probing for at
+   * most {@code timeout}.
+   */
   Map<String, Boolean> health(Duration timeout) {
     long end = System.nanoTime() + timeout.toNanos();
     Map<String, Boolean> health = new LinkedHashMap<>();
@@ -196,7 +219,8 @@ final class Replicas implements AutoCloseable {
   }
 
   private boolean serving(Replica replica, long endNanos) {
-    long probeNanos = Math.max(Math.min(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)), 1);
+    long probeNanos =
+        Math.max(Math.min(endNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)), 1);
     try {
       HealthCheckResponse response =
           HealthGrpc.newBlockingStub(replica.managed())

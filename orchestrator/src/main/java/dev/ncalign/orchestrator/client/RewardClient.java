@@ -13,14 +13,17 @@ import java.util.Map;
 
 /**
  * The reward replicas as one service: a Score call is split into slices no larger than the servers'
- * {@code max_items}, at least one per replica, scored in parallel and put back in order. Thread-safe.
+ * {@code max_items}, at least one per replica, scored in parallel and put back in order.
+ * Thread-safe.
  */
 public final class RewardClient implements AutoCloseable {
 
   private final Replicas replicas;
   private volatile RewardInfo limits;
 
-  /** @param targets {@code host:port} of every replica (any grpc target string works) */
+  /**
+   * @param targets {@code host:port} of every replica (any grpc target string works)
+   */
   public RewardClient(List<String> targets, ClientOptions options) {
     this.replicas = new Replicas("reward", targets, options);
   }
@@ -50,12 +53,18 @@ public final class RewardClient implements AutoCloseable {
     return replicas.call("GetInfo", RewardClient::getInfo);
   }
 
-  /** True once every replica reports SERVING on the gRPC health service, false if that takes too long. */
+  /**
+   * True once every replica reports SERVING on the gRPC health service, false if that takes too
+   * long.
+   */
   public boolean awaitReady(Duration timeout) {
     return replicas.awaitReady(timeout);
   }
 
-  /** Whether each replica (by target, in target order) reports SERVING now; probes take at most {@code timeout}. */
+  /**
+   * Whether each replica (by target, in target order) reports SERVING now; probes take at most
+   * {@code timeout}.
+   */
   public Map<String, Boolean> health(Duration timeout) {
     return replicas.health(timeout);
   }
@@ -67,10 +76,15 @@ public final class RewardClient implements AutoCloseable {
 
   private static ScoreResponse checkedScore(Channel channel, List<ScoreItem> shard) {
     ScoreResponse response =
-        RewardServiceGrpc.newBlockingStub(channel).score(ScoreRequest.newBuilder().addAllItems(shard).build());
+        RewardServiceGrpc.newBlockingStub(channel)
+            .score(ScoreRequest.newBuilder().addAllItems(shard).build());
     if (response.getRewardsCount() != shard.size()) {
       throw new IllegalStateException(
-          "reward server answered " + response.getRewardsCount() + " rewards for " + shard.size() + " items");
+          "reward server answered "
+              + response.getRewardsCount()
+              + " rewards for "
+              + shard.size()
+              + " items");
     }
     return response;
   }

@@ -3,9 +3,9 @@ package dev.ncalign.orchestrator.client;
 import io.grpc.Status;
 
 /**
- * A call that failed for good: a non-retryable error from one replica, UNAVAILABLE from every replica
- * after all retries, or a failure of some replicas in a call that needs all of them (PushWeights). The
- * message names the service, the method, and each failed target with its status.
+ * A call that failed for good: a non-retryable error from one replica, UNAVAILABLE from every
+ * replica after all retries, or a failure of some replicas in a call that needs all of them
+ * (PushWeights). The message names the service, the method, and each failed target with its status.
  */
 public final class RpcException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -27,7 +27,10 @@ public final class RpcException extends RuntimeException {
     return status;
   }
 
-  /** {@code UNAVAILABLE: io exception: Connection refused: ...}: the status and its root cause, one line. */
+  /**
+   * {@code UNAVAILABLE: io exception: Connection refused: ...}: the status and its root cause, one
+   * line.
+   */
   static String describe(Status status) {
     StringBuilder out = new StringBuilder(status.getCode().name());
     if (status.getDescription() != null) {

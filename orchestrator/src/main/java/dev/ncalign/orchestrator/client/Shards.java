@@ -9,9 +9,9 @@ final class Shards {
   private Shards() {}
 
   /**
-   * At least {@code parts} slices when there are that many items (one per replica), more when a slice
-   * would exceed {@code maxPerShard} (a server limit, ≤ 0 for none); sizes differ by at most one and
-   * concatenating the slices gives {@code items} back.
+   * At least {@code parts} slices when there are that many items (one per replica), more when a
+   * slice would exceed {@code maxPerShard} (a server limit, ≤ 0 for none); sizes differ by at most
+   * one and concatenating the slices gives {@code items} back.
    */
   static <T> List<List<T>> split(List<T> items, int parts, int maxPerShard) {
     int n = items.size();

@@ -13,9 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Streams one weight file to one policy replica: the header, then 1 MiB slices of the file. Slices are
- * sent only while the transport is ready for more, so a slow replica never makes the client buffer the
- * whole file a second time; slices wrap the caller's array without copying it.
+ * Streams one weight file to one policy replica: the header, then 1 MiB slices of the file. Slices
+ * are sent only while the transport is ready for more, so a slow replica never makes the client
+ * buffer the whole file a second time; slices wrap the caller's array without copying it.
  */
 final class WeightUpload implements ClientResponseObserver<WeightChunk, PushWeightsResponse> {
 
@@ -69,7 +69,9 @@ final class WeightUpload implements ClientResponseObserver<WeightChunk, PushWeig
       } else if (offset < data.length) {
         int size = Math.min(CHUNK_BYTES, data.length - offset);
         requests.onNext(
-            WeightChunk.newBuilder().setData(UnsafeByteOperations.unsafeWrap(data, offset, size)).build());
+            WeightChunk.newBuilder()
+                .setData(UnsafeByteOperations.unsafeWrap(data, offset, size))
+                .build());
         offset += size;
       } else {
         requests.onCompleted();
@@ -93,7 +95,8 @@ final class WeightUpload implements ClientResponseObserver<WeightChunk, PushWeig
   public void onCompleted() {
     finished = true;
     if (response == null) {
-      result.completeExceptionally(Status.INTERNAL.withDescription("no response to PushWeights").asRuntimeException());
+      result.completeExceptionally(
+          Status.INTERNAL.withDescription("no response to PushWeights").asRuntimeException());
     } else {
       result.complete(response);
     }

@@ -30,8 +30,9 @@ import java.util.stream.Collectors;
 
 /**
  * Reads a {@link RunConfig} from YAML: the file is laid over {@link RunConfig#defaults()}, then the
- * {@code --set path=value} overrides over that, then the result is bound strictly (unknown keys and wrong
- * types fail) and range-checked. Every failure is one {@link ConfigException} line naming the field.
+ * {@code --set path=value} overrides over that, then the result is bound strictly (unknown keys and
+ * wrong types fail) and range-checked. Every failure is one {@link ConfigException} line naming the
+ * field.
  */
 public final class ConfigLoader {
 
@@ -40,10 +41,11 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   /**
-   * Loads and checks values (not files: see {@link ConfigValidator#checkFiles}, which the caller runs
-   * once assets it builds itself exist).
+   * Loads and checks values (not files: see {@link ConfigValidator#checkFiles}, which the caller
+   * runs once assets it builds itself exist).
    *
-   * @param overrides {@code dotted.path=value} strings; the value is read as a YAML scalar or flow list
+   * @param overrides {@code dotted.path=value} strings; the value is read as a YAML scalar or flow
+   *     list
    */
   public static RunConfig load(Path file, List<String> overrides) {
     JsonNode fileTree = readFile(file);
@@ -81,7 +83,10 @@ public final class ConfigLoader {
     return config;
   }
 
-  /** A grid that leaves out an axis runs only the single run's value on it: loss.type, mode, run.seed. */
+  /**
+   * A grid that leaves out an axis runs only the single run's value on it: loss.type, mode,
+   * run.seed.
+   */
   private static void fillGridDefaults(ObjectNode tree) {
     if (tree.get("grid") instanceof ObjectNode grid) {
       grid.putIfAbsent("losses", YAML.createArrayNode().add(tree.path("loss").path("type")));
@@ -107,10 +112,14 @@ public final class ConfigLoader {
     try {
       tree = YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
-      String where =
-          e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
       throw new ConfigException(
-          source + ": invalid YAML" + where + ": " + e.getOriginalMessage().lines().findFirst().orElse(""), e);
+          source
+              + ": invalid YAML"
+              + where
+              + ": "
+              + e.getOriginalMessage().lines().findFirst().orElse(""),
+          e);
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       return YAML.createObjectNode();
@@ -121,7 +130,9 @@ public final class ConfigLoader {
     return tree;
   }
 
-  /** An override value: YAML, so numbers, booleans, null and {@code [a, b]} lists keep their types. */
+  /**
+   * An override value: YAML, so numbers, booleans, null and {@code [a, b]} lists keep their types.
+   */
   private static JsonNode readValue(String text) {
     if (text.isBlank()) {
       return NullNode.getInstance();
@@ -141,11 +152,18 @@ public final class ConfigLoader {
     String field = fieldPath(mapping.getPath());
     if (e instanceof UnrecognizedPropertyException unknown) {
       return new ConfigException(
-          "unknown key " + field + " (known keys: " + known(unknown.getKnownPropertyIds()) + ")", e);
+          "unknown key " + field + " (known keys: " + known(unknown.getKnownPropertyIds()) + ")",
+          e);
     }
     if (e instanceof InvalidFormatException format) {
       return new ConfigException(
-          field + ": expected " + describe(format.getTargetType()) + " (got " + format.getValue() + ")", e);
+          field
+              + ": expected "
+              + describe(format.getTargetType())
+              + " (got "
+              + format.getValue()
+              + ")",
+          e);
     }
     if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
       return new ConfigException(field + ": expected " + describe(mismatch.getTargetType()), e);
@@ -166,19 +184,27 @@ public final class ConfigLoader {
   }
 
   private static String known(Collection<Object> ids) {
-    return ids.stream().map(String::valueOf).collect(Collectors.toCollection(TreeSet::new)).toString()
+    return ids.stream()
+        .map(String::valueOf)
+        .collect(Collectors.toCollection(TreeSet::new))
+        .toString()
         .replaceAll("[\\[\\]]", "");
   }
 
   private static String describe(Class<?> type) {
     if (type.isEnum()) {
       return "one of "
-          + Arrays.stream(type.getEnumConstants()).map(String::valueOf).collect(Collectors.joining(", "));
+          + Arrays.stream(type.getEnumConstants())
+              .map(String::valueOf)
+              .collect(Collectors.joining(", "));
     }
     if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
       return "an integer";
     }
-    if (type == double.class || type == Double.class || type == float.class || type == Float.class) {
+    if (type == double.class
+        || type == Double.class
+        || type == float.class
+        || type == Float.class) {
       return "a number";
     }
     if (type == boolean.class || type == Boolean.class) {

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Range and consistency checks on a bound {@link RunConfig}. The first problem found is thrown as a
- * {@link ConfigException} naming the field, so a run never starts on a config that would fail later.
+ * {@link ConfigException} naming the field, so a run never starts on a config that would fail
+ * later.
  */
 public final class ConfigValidator {
 
@@ -49,8 +50,9 @@ public final class ConfigValidator {
     atLeast(s.topK(), 0, "sampling.top_k");
 
     RunConfig.Prompts p = present(c.prompts(), "prompts");
-    if (p.file() == null && (p.builtin() == null || p.builtin().isBlank())) {
-      throw new ConfigException("prompts: set prompts.file or prompts.builtin");
+    if (p.file() == null) {
+      throw new ConfigException(
+          "prompts.file must be set (a JSONL file of {\"prompt\": ...} lines)");
     }
     atLeast(p.evalCount(), 0, "prompts.eval_count");
     atLeast(p.evalEvery(), 0, "prompts.eval_every");
@@ -77,8 +79,8 @@ public final class ConfigValidator {
 
   /**
    * Every file the run will read exists: models of locally started servers, the prompt file, the
-   * offline dataset and the token file. Separate from {@link #checkValues} because the demo builds its
-   * model directories after reading the config.
+   * offline dataset and the token file. Separate from {@link #checkValues} because the demo builds
+   * its model directories after reading the config.
    */
   public static void checkFiles(RunConfig c) {
     if (c.policy().local()) {

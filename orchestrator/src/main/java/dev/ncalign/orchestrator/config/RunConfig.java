@@ -9,10 +9,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * One run, as read from a YAML file by {@link ConfigLoader} (snake_case keys, every section optional,
- * missing keys take the values of {@link #defaults()}). Instances that come out of the loader have
- * passed {@link ConfigValidator#checkValues}; relative paths are relative to the working directory.
- * {@code configs/*.yaml} documents every field.
+ * One run, as read from a YAML file by {@link ConfigLoader} (snake_case keys, every section
+ * optional, missing keys take the values of {@link #defaults()}). Instances that come out of the
+ * loader have passed {@link ConfigValidator#checkValues}; relative paths are relative to the
+ * working directory. {@code configs/*.yaml} documents every field.
  */
 public record RunConfig(
     Run run,
@@ -32,8 +32,8 @@ public record RunConfig(
   public record Run(Path dir, long seed, int rounds, int checkpointEvery) {}
 
   /**
-   * A served model: either {@code targets} (host:port of running replicas) or, when that is empty, a
-   * local server the orchestrator starts on {@code model}.
+   * A served model: either {@code targets} (host:port of running replicas) or, when that is empty,
+   * a local server the orchestrator starts on {@code model}.
    */
   public record Service(Path model, List<String> targets) {
     /** True when the orchestrator must start a server itself. */
@@ -60,8 +60,8 @@ public record RunConfig(
   public record Sampling(
       int promptsPerRound, int k, int maxNewTokens, double temperature, double topP, int topK) {}
 
-  /** Where prompts come from: a JSONL file, or a prompt set built into the orchestrator. */
-  public record Prompts(Path file, String builtin, int evalCount, int evalEvery) {}
+  /** Where prompts come from: a JSONL file of {@code {"prompt": ...}} lines. */
+  public record Prompts(Path file, int evalCount, int evalEvery) {}
 
   /** Offline training on a fixed dataset. */
   public record Offline(Path dataset, int epochs) {}
@@ -80,7 +80,8 @@ public record RunConfig(
       try {
         return options.withBearerToken(Files.readString(tokenFile).strip());
       } catch (IOException e) {
-        throw new ConfigException("clients.token_file: cannot read " + tokenFile.toAbsolutePath() + ": " + e, e);
+        throw new ConfigException(
+            "clients.token_file: cannot read " + tokenFile.toAbsolutePath() + ": " + e, e);
       }
     }
   }
@@ -101,7 +102,7 @@ public record RunConfig(
         new Loss(LossType.NCA, 0.1, 1.0),
         new Optimizer(2.0e-4, 0.0, 2, 1.0, 2, 2048, 1, LrSchedule.COSINE),
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
-        new Prompts(null, "reviews", 16, 2),
+        new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2),
         new Offline(null, 4),
         new Clients(60, 3, null),
         new Dashboard(0),

@@ -6,7 +6,10 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Function;
 
-/** Lays one YAML tree over another, so a config file only has to name what differs from the defaults. */
+/**
+ * Lays one YAML tree over another, so a config file only has to name what differs from the
+ * defaults.
+ */
 final class TreeMerge {
 
   private TreeMerge() {}
@@ -30,7 +33,8 @@ final class TreeMerge {
   static void set(ObjectNode root, String override, Function<String, JsonNode> parseValue) {
     int eq = override.indexOf('=');
     if (eq <= 0) {
-      throw new ConfigException("override " + override + ": expected path=value, e.g. loss.beta=0.2");
+      throw new ConfigException(
+          "override " + override + ": expected path=value, e.g. loss.beta=0.2");
     }
     String[] keys = override.substring(0, eq).trim().split("\\.");
     ObjectNode node = root;
@@ -40,7 +44,10 @@ final class TreeMerge {
         child = node.putObject(keys[i]);
       } else if (!child.isObject()) {
         throw new ConfigException(
-            String.join(".", Arrays.copyOf(keys, i + 1)) + " is not a section (override " + override + ")");
+            String.join(".", Arrays.copyOf(keys, i + 1))
+                + " is not a section (override "
+                + override
+                + ")");
       }
       node = (ObjectNode) child;
     }

@@ -14,13 +14,20 @@ public record CellResult(GridCell cell, List<RoundMetrics> metrics, double wallS
 
   /** Mean reward of fresh samples on the held-out prompts at the last evaluation. */
   public double finalEvalReward() {
-    return metrics.stream().map(RoundMetrics::evalReward).filter(Objects::nonNull).reduce((a, b) -> b)
+    return metrics.stream()
+        .map(RoundMetrics::evalReward)
+        .filter(Objects::nonNull)
+        .reduce((a, b) -> b)
         .orElse(Double.NaN);
   }
 
   /** Mean reward of fresh samples on the held-out prompts at the first evaluation. */
   public double firstEvalReward() {
-    return metrics.stream().map(RoundMetrics::evalReward).filter(Objects::nonNull).findFirst().orElse(Double.NaN);
+    return metrics.stream()
+        .map(RoundMetrics::evalReward)
+        .filter(Objects::nonNull)
+        .findFirst()
+        .orElse(Double.NaN);
   }
 
   /** KL estimate of the last round. */
@@ -30,16 +37,20 @@ public record CellResult(GridCell cell, List<RoundMetrics> metrics, double wallS
 
   /**
    * Mean over rounds of what one update did to the log-prob of each prompt's best response (after −
-   * before, nats): the paper's claim is that this is positive for NCA and may be negative for InfoNCA/DPO.
+   * before, nats): the paper's claim is that this is positive for NCA and may be negative for
+   * InfoNCA/DPO.
    */
   public double meanBestLogpChange() {
-    return metrics.stream().mapToDouble(m -> m.bestLogpAfter() - m.bestLogpBefore()).average().orElse(Double.NaN);
+    return metrics.stream()
+        .mapToDouble(m -> m.bestLogpAfter() - m.bestLogpBefore())
+        .average()
+        .orElse(Double.NaN);
   }
 
   /**
-   * How the best responses' log-probs moved over the run: their mean (before each round's update) over the
-   * last {@code window} rounds minus over the first {@code window}. With {@code window} = one pass over an
-   * offline dataset, both means cover the same responses.
+   * How the best responses' log-probs moved over the run: their mean (before each round's update)
+   * over the last {@code window} rounds minus over the first {@code window}. With {@code window} =
+   * one pass over an offline dataset, both means cover the same responses.
    */
   public double bestLogpTrend(int window) {
     return trend(window, RoundMetrics::bestLogpBefore);
@@ -56,13 +67,19 @@ public record CellResult(GridCell cell, List<RoundMetrics> metrics, double wallS
       return Double.NaN;
     }
     double first = metrics.subList(0, w).stream().mapToDouble(logp).average().orElse(Double.NaN);
-    double last = metrics.subList(metrics.size() - w, metrics.size()).stream().mapToDouble(logp).average()
-        .orElse(Double.NaN);
+    double last =
+        metrics.subList(metrics.size() - w, metrics.size()).stream()
+            .mapToDouble(logp)
+            .average()
+            .orElse(Double.NaN);
     return last - first;
   }
 
   /** The same for each prompt's worst response. */
   public double meanWorstLogpChange() {
-    return metrics.stream().mapToDouble(m -> m.worstLogpAfter() - m.worstLogpBefore()).average().orElse(Double.NaN);
+    return metrics.stream()
+        .mapToDouble(m -> m.worstLogpAfter() - m.worstLogpBefore())
+        .average()
+        .orElse(Double.NaN);
   }
 }

@@ -18,11 +18,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs an experiment grid (loss × mode × seed) on one base policy, one prompt set and one reward model,
- * with equal update budgets: every cell runs the same rounds of P prompts × K responses. Offline cells
- * train on one dataset collected from the base policy before any training, sized so the rounds make
- * {@code offline.epochs} passes over it; online cells sample fresh each round. One policy and one reward
- * service serve every cell in turn (a cell starts by pushing the base weights).
+ * Runs an experiment grid (loss × mode × seed) on one base policy, one prompt set and one reward
+ * model, with equal update budgets: every cell runs the same rounds of P prompts × K responses.
+ * Offline cells train on one dataset collected from the base policy before any training, sized so
+ * the rounds make {@code offline.epochs} passes over it; online cells sample fresh each round. One
+ * policy and one reward service serve every cell in turn (a cell starts by pushing the base
+ * weights).
  */
 public final class ComparisonExperiment {
   private final RunConfig config;
@@ -30,14 +31,18 @@ public final class ComparisonExperiment {
   private final PrintStream out;
   private final CellObserver observer;
 
-  /** Watches each cell run: adds its listeners (progress, dashboard) and gets closed when the cell ends. */
+  /**
+   * Watches each cell run: adds its listeners (progress, dashboard) and gets closed when the cell
+   * ends.
+   */
   @FunctionalInterface
   public interface CellObserver {
     /** Called once the cell's run is open, before its first round. */
     AutoCloseable started(GridCell cell, AlignmentRun run);
   }
 
-  public ComparisonExperiment(RunConfig config, Path outDir, PrintStream out, CellObserver observer) {
+  public ComparisonExperiment(
+      RunConfig config, Path outDir, PrintStream out, CellObserver observer) {
     if (config.grid() == null) {
       throw new IllegalArgumentException("the config has no grid section: nothing to compare");
     }
@@ -82,32 +87,44 @@ public final class ComparisonExperiment {
         } catch (Exception e) {
           throw new IllegalStateException("cannot close the observer of " + cell.name(), e);
         }
-        results.add(new CellResult(cell, RunStore.open(cellConfig.run().dir()).metrics(),
-            (System.nanoTime() - start) / 1e9));
+        results.add(
+            new CellResult(
+                cell,
+                RunStore.open(cellConfig.run().dir()).metrics(),
+                (System.nanoTime() - start) / 1e9));
       }
     }
     return results;
   }
 
-  /** Collected once from the base policy: rounds × P / epochs prompts with K scored samples each. */
+  /**
+   * Collected once from the base policy: rounds × P / epochs prompts with K scored samples each.
+   */
   private Path collectDataset(Services services) {
     Path dataset = outDir.resolve("dataset.jsonl");
-    int size = (int) Math.ceil(
-        config.run().rounds() * (double) config.sampling().promptsPerRound() / config.offline().epochs());
-    out.printf("collecting the offline dataset: %d prompts x %d responses from the base policy%n", size,
-        config.sampling().k());
+    int size =
+        (int)
+            Math.ceil(
+                config.run().rounds()
+                    * (double) config.sampling().promptsPerRound()
+                    / config.offline().epochs());
+    out.printf(
+        "collecting the offline dataset: %d prompts x %d responses from the base policy%n",
+        size, config.sampling().k());
     OfflineDataset.write(dataset, DatasetCollector.collect(config, services, size, n -> {}));
     return dataset;
   }
 
   private RunConfig cellConfig(GridCell cell, Services services, Path dataset) {
-    List<String> overrides = new ArrayList<>(List.of(
-        "loss.type=" + cell.loss(),
-        "mode=" + cell.mode(),
-        "run.seed=" + cell.seed(),
-        "run.dir=" + outDir.resolve("cells").resolve(cell.name()),
-        "policy.targets=" + services.policyTargets(),
-        "reward.targets=" + services.rewardTargets()));
+    List<String> overrides =
+        new ArrayList<>(
+            List.of(
+                "loss.type=" + cell.loss(),
+                "mode=" + cell.mode(),
+                "run.seed=" + cell.seed(),
+                "run.dir=" + outDir.resolve("cells").resolve(cell.name()),
+                "policy.targets=" + services.policyTargets(),
+                "reward.targets=" + services.rewardTargets()));
     if (dataset != null) {
       overrides.add("offline.dataset=" + dataset);
     }

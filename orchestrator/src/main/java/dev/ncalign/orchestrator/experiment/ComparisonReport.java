@@ -17,8 +17,8 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
- * {@code report.md} and its PNG plots for a finished grid. Every number in it is computed from the cells'
- * metrics; the text around the numbers says what was measured and with which command.
+ * {@code report.md} and its PNG plots for a finished grid. Every number in it is computed from the
+ * cells' metrics; the text around the numbers says what was measured and with which command.
  */
 public final class ComparisonReport {
   private ComparisonReport() {}
@@ -30,39 +30,86 @@ public final class ComparisonReport {
    * @param passRounds rounds that make one pass over the offline dataset (the trend window)
    * @param setup one line describing the grid's shared settings
    */
-  public static Path write(Path dir, List<CellResult> results, int passRounds, String command, String setup) {
+  public static Path write(
+      Path dir, List<CellResult> results, int passRounds, String command, String setup) {
     for (Mode mode : Mode.values()) {
-      plot(dir, "eval-reward-" + mode + ".png", results, mode, RoundMetrics::evalReward,
+      plot(
+          dir,
+          "eval-reward-" + mode + ".png",
+          results,
+          mode,
+          RoundMetrics::evalReward,
           "held-out reward of fresh samples, " + mode);
-      plot(dir, "kl-" + mode + ".png", results, mode, RoundMetrics::kl, "KL(policy || reference) estimate, " + mode);
-      // Averaged over a pass: an offline round's best responses depend on which slice of the dataset it
+      plot(
+          dir,
+          "kl-" + mode + ".png",
+          results,
+          mode,
+          RoundMetrics::kl,
+          "KL(policy || reference) estimate, " + mode);
+      // Averaged over a pass: an offline round's best responses depend on which slice of the
+      // dataset it
       // drew, and only whole passes hold the same responses.
-      plot(dir, "best-logp-" + mode + ".png", results, mode, passMean(results, passRounds, RoundMetrics::bestLogpBefore),
-          "log-prob of each prompt's best response, " + mode + " (mean over " + passRounds + " rounds)");
-      plot(dir, "worst-logp-" + mode + ".png", results, mode, passMean(results, passRounds, RoundMetrics::worstLogpBefore),
-          "log-prob of each prompt's worst response, " + mode + " (mean over " + passRounds + " rounds)");
+      plot(
+          dir,
+          "best-logp-" + mode + ".png",
+          results,
+          mode,
+          passMean(results, passRounds, RoundMetrics::bestLogpBefore),
+          "log-prob of each prompt's best response, "
+              + mode
+              + " (mean over "
+              + passRounds
+              + " rounds)");
+      plot(
+          dir,
+          "worst-logp-" + mode + ".png",
+          results,
+          mode,
+          passMean(results, passRounds, RoundMetrics::worstLogpBefore),
+          "log-prob of each prompt's worst response, "
+              + mode
+              + " (mean over "
+              + passRounds
+              + " rounds)");
     }
 
     StringBuilder md = new StringBuilder();
     md.append("# Offline vs. online, NCA vs. InfoNCA/DPO\n\n");
     md.append("Produced by `").append(command).append("`.\n\n").append(setup).append("\n\n");
-    md.append("Each cell trains the same base policy with the same update budget; offline cells revisit one dataset ")
-        .append("sampled from the base policy before training, online cells sample fresh every round. Rewards come ")
-        .append("from the embedded reward model; the held-out reward is the mean reward of fresh samples on prompts ")
+    md.append(
+            "Each cell trains the same base policy with the same update budget; offline cells revisit one dataset ")
+        .append(
+            "sampled from the base policy before training, online cells sample fresh every round. Rewards come ")
+        .append(
+            "from the embedded reward model; the held-out reward is the mean reward of fresh samples on prompts ")
         .append("no cell trains on. Values are means over seeds.\n\n");
-    md.append("| cell | seeds | held-out reward first → last | KL last round | Δ best log-prob per update | ")
-        .append("Δ worst log-prob per update | best log-prob trend | worst log-prob trend | wall time (s) |\n")
+    md.append(
+            "| cell | seeds | held-out reward first → last | KL last round | Δ best log-prob per update | ")
+        .append(
+            "Δ worst log-prob per update | best log-prob trend | worst log-prob trend | wall time (s) |\n")
         .append("|---|---|---|---|---|---|---|---|---|\n");
     Map<String, List<CellResult>> bySeries = new LinkedHashMap<>();
-    results.forEach(r -> bySeries.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r));
-    bySeries.forEach((name, runs) -> md.append(String.format(
-        "| %s | %d | %.3f → %.3f | %.3f | %+.3f | %+.3f | %+.3f | %+.3f | %.0f |%n",
-        name, runs.size(), mean(runs, CellResult::firstEvalReward), mean(runs, CellResult::finalEvalReward),
-        mean(runs, CellResult::finalKl), mean(runs, CellResult::meanBestLogpChange),
-        mean(runs, CellResult::meanWorstLogpChange), mean(runs, r -> r.bestLogpTrend(passRounds)),
-        mean(runs, r -> r.worstLogpTrend(passRounds)), mean(runs, CellResult::wallSeconds))));
+    results.forEach(
+        r -> bySeries.computeIfAbsent(r.cell().series(), s -> new ArrayList<>()).add(r));
+    bySeries.forEach(
+        (name, runs) ->
+            md.append(
+                String.format(
+                    "| %s | %d | %.3f → %.3f | %.3f | %+.3f | %+.3f | %+.3f | %+.3f | %.0f |%n",
+                    name,
+                    runs.size(),
+                    mean(runs, CellResult::firstEvalReward),
+                    mean(runs, CellResult::finalEvalReward),
+                    mean(runs, CellResult::finalKl),
+                    mean(runs, CellResult::meanBestLogpChange),
+                    mean(runs, CellResult::meanWorstLogpChange),
+                    mean(runs, r -> r.bestLogpTrend(passRounds)),
+                    mean(runs, r -> r.worstLogpTrend(passRounds)),
+                    mean(runs, CellResult::wallSeconds))));
     md.append("\n").append(findings(bySeries, passRounds)).append("\n");
-    md.append("""
+    md.append(
+        """
 
         ![held-out reward, offline](eval-reward-offline.png) ![held-out reward, online](eval-reward-online.png)
 
@@ -90,7 +137,9 @@ public final class ComparisonReport {
     return report;
   }
 
-  /** The paper's claim, checked cell by cell: does each loss raise the best response's likelihood? */
+  /**
+   * The paper's claim, checked cell by cell: does each loss raise the best response's likelihood?
+   */
   static String findings(Map<String, List<CellResult>> bySeries, int passRounds) {
     StringBuilder text = new StringBuilder("What happened here:\n\n");
     for (Mode mode : Mode.values()) {
@@ -101,10 +150,18 @@ public final class ComparisonReport {
         }
         double change = mean(runs, CellResult::meanBestLogpChange);
         double trend = mean(runs, r -> r.bestLogpTrend(passRounds));
-        text.append(String.format("- %s %s: each update %s the best response's log-prob by %.3f nats on average; "
-                + "over the run the best responses' log-prob %s by %.3f nats (last %d rounds vs. first %d).%n",
-            loss, mode, change >= 0 ? "raised" : "lowered", Math.abs(change), trend >= 0 ? "rose" : "fell",
-            Math.abs(trend), passRounds, passRounds));
+        text.append(
+            String.format(
+                "- %s %s: each update %s the best response's log-prob by %.3f nats on average; "
+                    + "over the run the best responses' log-prob %s by %.3f nats (last %d rounds vs. first %d).%n",
+                loss,
+                mode,
+                change >= 0 ? "raised" : "lowered",
+                Math.abs(change),
+                trend >= 0 ? "rose" : "fell",
+                Math.abs(trend),
+                passRounds,
+                passRounds));
       }
     }
     return text.toString();
@@ -112,7 +169,12 @@ public final class ComparisonReport {
 
   /** One line per series (seeds averaged), for the cells of {@code mode}. */
   private static void plot(
-      Path dir, String file, List<CellResult> results, Mode mode, Function<RoundMetrics, Double> y, String title) {
+      Path dir,
+      String file,
+      List<CellResult> results,
+      Mode mode,
+      Function<RoundMetrics, Double> y,
+      String title) {
     Map<String, List<List<RoundMetrics>>> series = new LinkedHashMap<>();
     for (CellResult r : results) {
       if (r.cell().mode() == mode) {
@@ -122,7 +184,10 @@ public final class ComparisonReport {
     MetricsPlot.plotCompareMean(series, y, title, dir.resolve(file));
   }
 
-  /** {@code value} of each row averaged with the rows before it, over a trailing window of {@code window} rounds. */
+  /**
+   * {@code value} of each row averaged with the rows before it, over a trailing window of {@code
+   * window} rounds.
+   */
   private static Function<RoundMetrics, Double> passMean(
       List<CellResult> results, int window, ToDoubleFunction<RoundMetrics> value) {
     Map<RoundMetrics, Double> smoothed = new IdentityHashMap<>();

@@ -12,7 +12,9 @@ public record GridCell(LossType loss, Mode mode, long seed) {
     return (loss + "-" + mode + "-s" + seed).toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
-  /** The series it belongs to in plots (seeds of one series are averaged), e.g. {@code NCA online}. */
+  /**
+   * The series it belongs to in plots (seeds of one series are averaged), e.g. {@code NCA online}.
+   */
   public String series() {
     return loss + " " + mode;
   }

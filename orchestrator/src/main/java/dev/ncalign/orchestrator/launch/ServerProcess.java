@@ -19,16 +19,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A policy or reward server started as a child JVM on a free loopback port, with the orchestrator's own
- * classpath. The child prints {@code listening on port N} once it serves; everything it prints goes to a
- * log file. Closing it stops the process.
+ * A policy or reward server started as a child JVM on a free loopback port, with the orchestrator's
+ * own classpath. The child prints {@code listening on port N} once it serves; everything it prints
+ * goes to a log file. Closing it stops the process.
  */
 public final class ServerProcess implements AutoCloseable {
   /**
-   * Our logging configuration, by name: the server jars on the class path each bring a logback.xml, and
-   * with several logback picks one at random and prints a page of warnings.
+   * Our logging configuration, by name: the server jars on the class path each bring a logback.xml,
+   * and with several logback picks one at random and prints a page of warnings.
    */
   public static final String LOGBACK_CONFIG = "ncalign-logback.xml";
+
   private static final Pattern LISTENING = Pattern.compile("listening on port (\\d+)");
 
   private final String name;
@@ -46,12 +47,22 @@ public final class ServerProcess implements AutoCloseable {
    *
    * @throws IllegalStateException with the tail of its log if it exits or does not listen in time
    */
-  public static ServerProcess start(String name, String mainClass, List<String> args, Path log, Duration timeout) {
-    // Servers share the machine with the learner: as many libtorch threads as this JVM was given (default 1).
+  public static ServerProcess start(
+      String name, String mainClass, List<String> args, Path log, Duration timeout) {
+    // Servers share the machine with the learner: as many libtorch threads as this JVM was given
+    // (default 1).
     String threads = System.getProperty("ai.djl.pytorch.num_threads", "1");
-    List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Dai.djl.offline=true", "-Xss4m",
-        "-Dai.djl.pytorch.num_threads=" + threads,
-        "-Dlogback.configurationFile=" + LOGBACK_CONFIG, "-cp", System.getProperty("java.class.path"), mainClass));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                javaExecutable(),
+                "-Dai.djl.offline=true",
+                "-Xss4m",
+                "-Dai.djl.pytorch.num_threads=" + threads,
+                "-Dlogback.configurationFile=" + LOGBACK_CONFIG,
+                "-cp",
+                System.getProperty("java.class.path"),
+                mainClass));
     command.addAll(args);
     command.addAll(List.of("--port", "0"));
     Process process;
@@ -73,12 +84,15 @@ public final class ServerProcess implements AutoCloseable {
       throw new IllegalStateException("interrupted while starting the " + name + " server", e);
     } catch (ExecutionException | TimeoutException e) {
       process.destroyForcibly();
-      throw new IllegalStateException("the " + name + " server did not start (log: " + log + "):\n" + tail(log), e);
+      throw new IllegalStateException(
+          "the " + name + " server did not start (log: " + log + "):\n" + tail(log), e);
     }
   }
 
   private static void pumpOutput(Process process, Path log, CompletableFuture<Integer> port) {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    try (BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         PrintWriter out = new PrintWriter(Files.newBufferedWriter(log), true)) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         out.println(line);
@@ -90,7 +104,8 @@ public final class ServerProcess implements AutoCloseable {
     } catch (IOException e) {
       port.completeExceptionally(e);
     }
-    // Output ends when the process exits (or closes its stdout): a server that never listened has failed.
+    // Output ends when the process exits (or closes its stdout): a server that never listened has
+    // failed.
     port.completeExceptionally(new IllegalStateException("its output ended before it listened"));
   }
 

@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The replicas of a run's {@link Services} as the dashboard shows them: health, and each policy's live version. */
+/**
+ * The replicas of a run's {@link Services} as the dashboard shows them: health, and each policy's
+ * live version.
+ */
 public final class ServiceStatus implements ReplicaStatus {
   private static final Duration PROBE = Duration.ofSeconds(1);
 
@@ -24,14 +27,21 @@ public final class ServiceStatus implements ReplicaStatus {
     List<Long> versions = policyVersions(policyHealth);
     int i = 0;
     for (Map.Entry<String, Boolean> e : policyHealth.entrySet()) {
-      out.add(new Replica(Role.POLICY, e.getKey(), e.getValue(), versions.isEmpty() ? null : versions.get(i)));
+      out.add(
+          new Replica(
+              Role.POLICY, e.getKey(), e.getValue(), versions.isEmpty() ? null : versions.get(i)));
       i++;
     }
-    services.reward().health(PROBE).forEach((target, healthy) -> out.add(new Replica(Role.REWARD, target, healthy, null)));
+    services
+        .reward()
+        .health(PROBE)
+        .forEach((target, healthy) -> out.add(new Replica(Role.REWARD, target, healthy, null)));
     return out;
   }
 
-  /** Live versions in target order, or empty when a replica is down (GetInfo asks every replica). */
+  /**
+   * Live versions in target order, or empty when a replica is down (GetInfo asks every replica).
+   */
   private List<Long> policyVersions(Map<String, Boolean> health) {
     if (health.containsValue(false)) {
       return List.of();

@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The policy and reward replicas a run talks to, with their clients: the running ones the config names,
- * or one local server of each started here (and stopped on {@link #close()}).
+ * The policy and reward replicas a run talks to, with their clients: the running ones the config
+ * names, or one local server of each started here (and stopped on {@link #close()}).
  */
 public final class Services implements AutoCloseable {
   private static final Duration SERVER_START = Duration.ofMinutes(3);
@@ -35,7 +35,9 @@ public final class Services implements AutoCloseable {
     }
   }
 
-  /** Connects to (or starts) the services of {@code config}; local server logs go to {@code logDir}. */
+  /**
+   * Connects to (or starts) the services of {@code config}; local server logs go to {@code logDir}.
+   */
   public static Services open(RunConfig config, Path logDir) {
     return new Services(config, logDir);
   }
@@ -63,12 +65,18 @@ public final class Services implements AutoCloseable {
     return List.copyOf(started);
   }
 
-  private List<String> targets(String name, RunConfig.Service service, String mainClass, Path logDir) {
+  private List<String> targets(
+      String name, RunConfig.Service service, String mainClass, Path logDir) {
     if (!service.local()) {
       return service.targets();
     }
-    ServerProcess server = ServerProcess.start(name, mainClass, List.of("--model", service.model().toString()),
-        logDir.resolve(name + "-server.log"), SERVER_START);
+    ServerProcess server =
+        ServerProcess.start(
+            name,
+            mainClass,
+            List.of("--model", service.model().toString()),
+            logDir.resolve(name + "-server.log"),
+            SERVER_START);
     started.add(server);
     return List.of(server.target());
   }

@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.loop;
 
+import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.store.RoundMetrics;
@@ -9,7 +10,6 @@ import dev.ncalign.orchestrator.train.Learner;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.RoundUpdate;
 import dev.ncalign.orchestrator.train.ScoredResponse;
-import dev.ncalign.policy.model.CausalLm;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,12 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The round loop shared by online and offline training: take a batch from the {@link BatchSource}, update
- * the policy, push version v+1 to every policy replica, evaluate on held-out prompts when due, record the
- * round, checkpoint when due.
+ * The round loop shared by online and offline training: take a batch from the {@link BatchSource},
+ * update the policy, push version v+1 to every policy replica, evaluate on held-out prompts when
+ * due, record the round, checkpoint when due.
  *
- * <p>Every random choice of round r depends only on (seed, r), so a run resumed from a checkpoint replays
- * exactly what the interrupted run would have done.
+ * <p>Every random choice of round r depends only on (seed, r), so a run resumed from a checkpoint
+ * replays exactly what the interrupted run would have done.
  */
 public final class AlignmentLoop {
   /** Name of the optimizer state inside a checkpoint directory. */
@@ -94,20 +94,42 @@ public final class AlignmentLoop {
     policyClient.pushWeights(liveVersion, weightsOf(policy));
     double pushSeconds = (System.nanoTime() - pushStart) / 1e9;
 
-    RewardBatch evaluation = settings.evalDue(round) ? evaluator.evaluationBatch(settings.evalCount()) : null;
-    // Online, the round's own samples came from the policy, so their KL estimate is on-policy; offline
-    // they did not, and only fresh evaluation samples (from the updated policy) give an honest estimate.
-    double kl = mode == Mode.ONLINE ? update.kl() : evaluation != null ? learner.kl(evaluation) : Double.NaN;
-    RoundMetrics metrics = metrics(round, sampledVersion, sourced, update, kl, learnSeconds, pushSeconds,
-        evaluation == null ? null : evaluation.meanReward());
+    RewardBatch evaluation =
+        settings.evalDue(round) ? evaluator.evaluationBatch(settings.evalCount()) : null;
+    // Online, the round's own samples came from the policy, so their KL estimate is on-policy;
+    // offline
+    // they did not, and only fresh evaluation samples (from the updated policy) give an honest
+    // estimate.
+    double kl =
+        mode == Mode.ONLINE
+            ? update.kl()
+            : evaluation != null ? learner.kl(evaluation) : Double.NaN;
+    RoundMetrics metrics =
+        metrics(
+            round,
+            sampledVersion,
+            sourced,
+            update,
+            kl,
+            learnSeconds,
+            pushSeconds,
+            evaluation == null ? null : evaluation.meanReward());
     store.appendMetrics(metrics);
     store.appendSamples(SampleRecord.of(round, sampledVersion, batch));
     if (round % settings.checkpointEvery() == 0 || round == settings.rounds()) {
       checkpoint(round);
     }
-    LOG.info("round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {}", round, sampledVersion,
-        fmt(metrics.meanReward()), fmt(update.loss()), fmt(update.bestLogpBefore()), fmt(update.bestLogpAfter()),
-        fmt(update.worstLogpBefore()), fmt(update.worstLogpAfter()), fmt(metrics.kl()));
+    LOG.info(
+        "round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {}",
+        round,
+        sampledVersion,
+        fmt(metrics.meanReward()),
+        fmt(update.loss()),
+        fmt(update.bestLogpBefore()),
+        fmt(update.bestLogpAfter()),
+        fmt(update.worstLogpBefore()),
+        fmt(update.worstLogpAfter()),
+        fmt(metrics.kl()));
     listeners.forEach(l -> l.roundCompleted(metrics, batch));
     return metrics;
   }
@@ -150,15 +172,37 @@ public final class AlignmentLoop {
       double pushSeconds,
       Double evalReward) {
     RewardBatch batch = sourced.batch();
-    DoubleSummaryStatistics rewards = batch.responses().stream()
-        .filter(ScoredResponse::present).mapToDouble(ScoredResponse::reward).summaryStatistics();
+    DoubleSummaryStatistics rewards =
+        batch.responses().stream()
+            .filter(ScoredResponse::present)
+            .mapToDouble(ScoredResponse::reward)
+            .summaryStatistics();
     ResponseStats stats = ResponseStats.of(batch.responses());
-    double tokensPerSecond = sourced.generateSeconds() > 0 ? sourced.generatedTokens() / sourced.generateSeconds() : 0;
-    return new RoundMetrics(round, mode, version, learner.optimizer().steps(),
-        orNaN(rewards, rewards.getAverage()), orNaN(rewards, rewards.getMin()), orNaN(rewards, rewards.getMax()),
-        update.loss(), update.bestLogpBefore(), update.bestLogpAfter(), update.worstLogpBefore(),
-        update.worstLogpAfter(), kl, stats.meanLength(), stats.distinct2(), batch.dropped(),
-        sourced.generateSeconds(), sourced.scoreSeconds(), learnSeconds, pushSeconds, tokensPerSecond, evalReward);
+    double tokensPerSecond =
+        sourced.generateSeconds() > 0 ? sourced.generatedTokens() / sourced.generateSeconds() : 0;
+    return new RoundMetrics(
+        round,
+        mode,
+        version,
+        learner.optimizer().steps(),
+        orNaN(rewards, rewards.getAverage()),
+        orNaN(rewards, rewards.getMin()),
+        orNaN(rewards, rewards.getMax()),
+        update.loss(),
+        update.bestLogpBefore(),
+        update.bestLogpAfter(),
+        update.worstLogpBefore(),
+        update.worstLogpAfter(),
+        kl,
+        stats.meanLength(),
+        stats.distinct2(),
+        batch.dropped(),
+        sourced.generateSeconds(),
+        sourced.scoreSeconds(),
+        learnSeconds,
+        pushSeconds,
+        tokensPerSecond,
+        evalReward);
   }
 
   private static double orNaN(DoubleSummaryStatistics stats, double value) {

@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.loop;
 
 import ai.djl.engine.Engine;
+import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.config.LrSchedule;
 import dev.ncalign.orchestrator.config.Mode;
@@ -12,7 +13,6 @@ import dev.ncalign.orchestrator.store.RunStore;
 import dev.ncalign.orchestrator.train.Learner;
 import dev.ncalign.orchestrator.train.LearnerSettings;
 import dev.ncalign.orchestrator.train.LearningRateSchedule;
-import dev.ncalign.policy.model.CausalLm;
 import dev.ncalign.proto.v1.PolicyInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,10 +22,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One run wired from its {@link RunConfig}: the run directory, the servers it starts (when the config
- * names no running replicas), the clients, the policy and its frozen reference, the learner and the loop.
- * Resuming restores the policy and optimizer from the last checkpoint and pushes those weights to the
- * replicas before the next round.
+ * One run wired from its {@link RunConfig}: the run directory, the servers it starts (when the
+ * config names no running replicas), the clients, the policy and its frozen reference, the learner
+ * and the loop. Resuming restores the policy and optimizer from the last checkpoint and pushes
+ * those weights to the replicas before the next round.
  */
 public final class AlignmentRun implements AutoCloseable {
   private final RunStore store;
@@ -41,31 +41,61 @@ public final class AlignmentRun implements AutoCloseable {
     this.store = RunStore.open(config.run().dir());
     Optional<RunState> state = resume ? store.resume() : Optional.empty();
     if (!resume && !store.metrics().isEmpty()) {
-      throw new IllegalStateException("run directory " + config.run().dir()
-          + " already holds a run: pass --resume to continue it, or choose another run.dir");
+      throw new IllegalStateException(
+          "run directory "
+              + config.run().dir()
+              + " already holds a run: pass --resume to continue it, or choose another run.dir");
     }
     store.writeConfig(config);
     try {
       services = track(Services.open(config, store.dir().resolve("logs")));
       Path weights = state.map(store::checkpointPath).orElse(config.policy().model());
       policy = track(CausalLm.load(weights, Engine.getInstance().defaultDevice()));
-      CausalLm reference = track(CausalLm.load(config.policy().model(), Engine.getInstance().defaultDevice()));
+      CausalLm reference =
+          track(CausalLm.load(config.policy().model(), Engine.getInstance().defaultDevice()));
       learner = track(new Learner(policy, reference, learnerSettings(config), config.run().seed()));
       if (state.isPresent()) {
-        learner.optimizer().load(store.checkpointPath(state.get()).resolve(AlignmentLoop.OPTIMIZER_FILE));
+        learner
+            .optimizer()
+            .load(store.checkpointPath(state.get()).resolve(AlignmentLoop.OPTIMIZER_FILE));
       }
-      PromptSet prompts = PromptSet.load(config.prompts().file(), config.prompts().builtin());
-      sampler = new OnlineSampler(services.policy(), services.reward(), policy.codec(), prompts, config.sampling(),
-          config.run().seed());
-      BatchSource source = config.mode() == Mode.ONLINE
-          ? sampler
-          : OfflineDataset.load(config.offline().dataset(), policy.codec(), config.sampling().promptsPerRound(),
+      PromptSet prompts = PromptSet.load(config.prompts().file());
+      sampler =
+          new OnlineSampler(
+              services.policy(),
+              services.reward(),
+              policy.codec(),
+              prompts,
+              config.sampling(),
               config.run().seed());
+      BatchSource source =
+          config.mode() == Mode.ONLINE
+              ? sampler
+              : OfflineDataset.load(
+                  config.offline().dataset(),
+                  policy.codec(),
+                  config.sampling().promptsPerRound(),
+                  config.run().seed());
       long liveVersion = synchronizeReplicas(state);
-      LoopSettings settings = new LoopSettings(config.run().rounds(), config.run().checkpointEvery(),
-          config.prompts().evalEvery(), config.prompts().evalCount(), config.run().seed());
-      loop = new AlignmentLoop(config.mode(), source, learner, policy, services.policy(), sampler, store, settings,
-          listeners, liveVersion);
+      LoopSettings settings =
+          new LoopSettings(
+              config.run().rounds(),
+              config.run().checkpointEvery(),
+              config.prompts().evalEvery(),
+              config.prompts().evalCount(),
+              config.run().seed());
+      loop =
+          new AlignmentLoop(
+              config.mode(),
+              source,
+              learner,
+              policy,
+              services.policy(),
+              sampler,
+              store,
+              settings,
+              listeners,
+              liveVersion);
       firstRound = state.map(s -> s.lastCompletedRound() + 1).orElse(1);
     } catch (IOException e) {
       close();
@@ -76,7 +106,10 @@ public final class AlignmentRun implements AutoCloseable {
     }
   }
 
-  /** Opens a run; with {@code resume}, continues after the last completed round in its run directory. */
+  /**
+   * Opens a run; with {@code resume}, continues after the last completed round in its run
+   * directory.
+   */
   public static AlignmentRun open(RunConfig config, boolean resume, List<RoundListener> listeners) {
     return new AlignmentRun(config, resume, listeners);
   }
@@ -103,7 +136,10 @@ public final class AlignmentRun implements AutoCloseable {
     return services.policy();
   }
 
-  /** Adds a listener for the rounds still to run (e.g. a dashboard that needs the run's services first). */
+  /**
+   * Adds a listener for the rounds still to run (e.g. a dashboard that needs the run's services
+   * first).
+   */
   public void addListener(RoundListener listener) {
     loop.addListener(listener);
   }
@@ -118,9 +154,13 @@ public final class AlignmentRun implements AutoCloseable {
     return services.started();
   }
 
-  /** The replicas serve exactly the learner's weights: push them unless they are the untouched base model. */
+  /**
+   * The replicas serve exactly the learner's weights: push them unless they are the untouched base
+   * model.
+   */
   private long synchronizeReplicas(Optional<RunState> state) {
-    long live = policyClient().info().stream().mapToLong(PolicyInfo::getLiveVersion).max().orElse(1);
+    long live =
+        policyClient().info().stream().mapToLong(PolicyInfo::getLiveVersion).max().orElse(1);
     if (state.isEmpty() && live == 1) {
       return live;
     }
@@ -134,13 +174,25 @@ public final class AlignmentRun implements AutoCloseable {
     RunConfig.Optimizer o = config.optimizer();
     RunConfig.Sampling s = config.sampling();
     long tokensPerRound = (long) s.promptsPerRound() * s.k() * (s.maxNewTokens() + 8L);
-    long minibatches = Math.max(1, (tokensPerRound + o.minibatchTokens() - 1) / o.minibatchTokens());
-    long steps = Math.max(1, config.run().rounds() * o.epochsPerRound() * minibatches / o.gradAccumulation());
-    LearningRateSchedule schedule = o.schedule() == LrSchedule.COSINE
-        ? new LearningRateSchedule((float) o.lr(), o.warmupSteps(), (int) Math.min(Integer.MAX_VALUE, steps), 0.1f)
-        : new LearningRateSchedule((float) o.lr(), o.warmupSteps(), 1, 1f);
-    return new LearnerSettings(config.loss().type(), (float) config.loss().beta(), (float) config.loss().alpha(),
-        o.epochsPerRound(), o.minibatchTokens(), o.gradAccumulation(), schedule, (float) o.weightDecay(),
+    long minibatches =
+        Math.max(1, (tokensPerRound + o.minibatchTokens() - 1) / o.minibatchTokens());
+    long steps =
+        Math.max(
+            1, config.run().rounds() * o.epochsPerRound() * minibatches / o.gradAccumulation());
+    LearningRateSchedule schedule =
+        o.schedule() == LrSchedule.COSINE
+            ? new LearningRateSchedule(
+                (float) o.lr(), o.warmupSteps(), (int) Math.min(Integer.MAX_VALUE, steps), 0.1f)
+            : new LearningRateSchedule((float) o.lr(), o.warmupSteps(), 1, 1f);
+    return new LearnerSettings(
+        config.loss().type(),
+        (float) config.loss().beta(),
+        (float) config.loss().alpha(),
+        o.epochsPerRound(),
+        o.minibatchTokens(),
+        o.gradAccumulation(),
+        schedule,
+        (float) o.weightDecay(),
         (float) o.maxGradNorm());
   }
 

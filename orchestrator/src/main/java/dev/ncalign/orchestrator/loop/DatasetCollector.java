@@ -1,18 +1,18 @@
 package dev.ncalign.orchestrator.loop;
 
+import dev.ncalign.lm.model.ModelConfig;
+import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.launch.Services;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
-import dev.ncalign.policy.model.ModelConfig;
-import dev.ncalign.policy.model.TextCodec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * Builds an offline dataset from the live policy: K scored samples for each training prompt of rounds
- * 1, 2, … (the prompts and sampling settings of {@code config}).
+ * Builds an offline dataset from the live policy: K scored samples for each training prompt of
+ * rounds 1, 2, … (the prompts and sampling settings of {@code config}).
  */
 public final class DatasetCollector {
   private DatasetCollector() {}
@@ -22,11 +22,20 @@ public final class DatasetCollector {
    *
    * @param progress receives the number of prompts collected so far
    */
-  public static List<ScoredPrompt> collect(RunConfig config, Services services, int count, IntConsumer progress) {
+  public static List<ScoredPrompt> collect(
+      RunConfig config, Services services, int count, IntConsumer progress) {
     Path model = config.policy().model();
-    try (TextCodec codec = TextCodec.load(model.resolve("tokenizer.json"), ModelConfig.read(model.resolve("config.json")))) {
-      OnlineSampler sampler = new OnlineSampler(services.policy(), services.reward(), codec,
-          PromptSet.load(config.prompts().file(), config.prompts().builtin()), config.sampling(), config.run().seed());
+    try (TextCodec codec =
+        TextCodec.load(
+            model.resolve("tokenizer.json"), ModelConfig.read(model.resolve("config.json")))) {
+      OnlineSampler sampler =
+          new OnlineSampler(
+              services.policy(),
+              services.reward(),
+              codec,
+              PromptSet.load(config.prompts().file()),
+              config.sampling(),
+              config.run().seed());
       List<ScoredPrompt> rows = new ArrayList<>(count);
       for (int round = 1; rows.size() < count; round++) {
         List<ScoredPrompt> batch = sampler.next(round).batch().prompts();

@@ -9,7 +9,8 @@ package dev.ncalign.orchestrator.loop;
  * @param evalCount held-out prompts per evaluation
  * @param seed the run's seed; every round's randomness derives from it and the round number
  */
-public record LoopSettings(int rounds, int checkpointEvery, int evalEvery, int evalCount, long seed) {
+public record LoopSettings(
+    int rounds, int checkpointEvery, int evalEvery, int evalCount, long seed) {
 
   /** Whether round {@code round} ends with an evaluation. */
   public boolean evalDue(int round) {

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
-import dev.ncalign.policy.model.TextCodec;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,13 +20,13 @@ import java.util.Random;
 import java.util.stream.IntStream;
 
 /**
- * A fixed dataset of prompts with K scored responses, in UltraFeedback-style JSONL:
- * {@code {"prompt": "...", "responses": [{"text": "...", "reward": 0.7}, ...]}} (K may differ per prompt).
+ * A fixed dataset of prompts with K scored responses, in UltraFeedback-style JSONL: {@code
+ * {"prompt": "...", "responses": [{"text": "...", "reward": 0.7}, ...]}} (K may differ per prompt).
  *
- * <p>As a {@link BatchSource} it serves {@code promptsPerRound} prompts a round, epoch after epoch, each
- * epoch in a fresh order that depends only on the seed and the epoch. Responses are tokenized without
- * special tokens and end with the eos token (the TRL convention), so the policy also learns where a good
- * response stops.
+ * <p>As a {@link BatchSource} it serves {@code promptsPerRound} prompts a round, epoch after epoch,
+ * each epoch in a fresh order that depends only on the seed and the epoch. Responses are tokenized
+ * without special tokens and end with the eos token (the TRL convention), so the policy also learns
+ * where a good response stops.
  */
 public final class OfflineDataset implements BatchSource {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,15 +66,20 @@ public final class OfflineDataset implements BatchSource {
   }
 
   private static ScoredPrompt parse(JsonNode row, TextCodec codec, String where) {
-    if (!row.path("prompt").isTextual() || !row.path("responses").isArray() || row.get("responses").isEmpty()) {
-      throw new IllegalArgumentException(where + ": expected {\"prompt\": text, \"responses\": [...]}");
+    if (!row.path("prompt").isTextual()
+        || !row.path("responses").isArray()
+        || row.get("responses").isEmpty()) {
+      throw new IllegalArgumentException(
+          where + ": expected {\"prompt\": text, \"responses\": [...]}");
     }
     List<ScoredResponse> responses = new ArrayList<>();
     for (JsonNode r : row.get("responses")) {
       if (!r.path("text").isTextual() || !r.path("reward").isNumber()) {
-        throw new IllegalArgumentException(where + ": every response needs \"text\" and a numeric \"reward\"");
+        throw new IllegalArgumentException(
+            where + ": every response needs \"text\" and a numeric \"reward\"");
       }
-      responses.add(ScoredResponse.ending(codec, r.get("text").asText(), (float) r.get("reward").asDouble()));
+      responses.add(
+          ScoredResponse.ending(codec, r.get("text").asText(), (float) r.get("reward").asDouble()));
     }
     String prompt = row.get("prompt").asText();
     return new ScoredPrompt(prompt, codec.encodePrompt(prompt), responses);

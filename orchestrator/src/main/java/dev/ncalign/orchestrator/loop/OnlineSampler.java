@@ -1,12 +1,12 @@
 package dev.ncalign.orchestrator.loop;
 
+import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.RewardClient;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
-import dev.ncalign.policy.model.TextCodec;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.SamplingParams;
@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Fresh batches from the live policy: K samples per prompt from the policy replicas, each scored by the
- * reward replicas. The online {@link BatchSource}, and the evaluator of both modes.
+ * Fresh batches from the live policy: K samples per prompt from the policy replicas, each scored by
+ * the reward replicas. The online {@link BatchSource}, and the evaluator of both modes.
  */
 public final class OnlineSampler implements BatchSource {
   private final PolicyClient policy;
@@ -27,7 +27,11 @@ public final class OnlineSampler implements BatchSource {
   private final long seed;
 
   public OnlineSampler(
-      PolicyClient policy, RewardClient reward, TextCodec codec, PromptSet prompts, RunConfig.Sampling sampling,
+      PolicyClient policy,
+      RewardClient reward,
+      TextCodec codec,
+      PromptSet prompts,
+      RunConfig.Sampling sampling,
       long seed) {
     this.policy = policy;
     this.reward = reward;
@@ -49,7 +53,11 @@ public final class OnlineSampler implements BatchSource {
     long generatedAt = System.nanoTime();
     List<ScoreItem> items = new ArrayList<>();
     for (Completion c : generated.getCompletionsList()) {
-      items.add(ScoreItem.newBuilder().setPrompt(texts.get(c.getPromptIndex())).setResponse(c.getText()).build());
+      items.add(
+          ScoreItem.newBuilder()
+              .setPrompt(texts.get(c.getPromptIndex()))
+              .setResponse(c.getText())
+              .build());
     }
     float[] rewards = reward.score(items);
     long scoredAt = System.nanoTime();
@@ -67,11 +75,17 @@ public final class OnlineSampler implements BatchSource {
     for (int p = 0; p < texts.size(); p++) {
       scored.add(new ScoredPrompt(texts.get(p), codec.encodePrompt(texts.get(p)), byPrompt.get(p)));
     }
-    return new SourcedBatch(new RewardBatch(scored), generated.getPolicyVersion(),
-        (generatedAt - start) / 1e9, (scoredAt - generatedAt) / 1e9, tokens);
+    return new SourcedBatch(
+        new RewardBatch(scored),
+        generated.getPolicyVersion(),
+        (generatedAt - start) / 1e9,
+        (scoredAt - generatedAt) / 1e9,
+        tokens);
   }
 
-  /** Fresh scored samples on {@code count} held-out prompts, with a seed fixed for the whole run. */
+  /**
+   * Fresh scored samples on {@code count} held-out prompts, with a seed fixed for the whole run.
+   */
   public RewardBatch evaluationBatch(int count) {
     return sample(prompts.evalPrompts(count), seed * 104_729L).batch();
   }

@@ -2,7 +2,6 @@ package dev.ncalign.orchestrator.loop;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ncalign.reward.embedded.ReviewCorpus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,8 +11,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The prompts of a run, split once into training prompts and held-out evaluation prompts (every fifth
- * distinct prompt is held out), so online and offline runs are evaluated on the same prompts.
+ * The prompts of a run, split once into training prompts and held-out evaluation prompts (every
+ * fifth distinct prompt is held out), so online and offline runs are evaluated on the same prompts.
  */
 public record PromptSet(List<String> train, List<String> eval) {
   private static final int HOLD_OUT_EVERY = 5;
@@ -26,32 +25,29 @@ public record PromptSet(List<String> train, List<String> eval) {
     eval = List.copyOf(eval);
   }
 
-  /** The built-in review prompts, or every {@code "prompt"} of a JSONL file. */
-  public static PromptSet load(Path file, String builtin) {
-    if (file != null) {
-      return split(readJsonl(file));
-    }
-    if (!"reviews".equals(builtin)) {
-      throw new IllegalArgumentException("unknown built-in prompt set '" + builtin + "' (known: reviews)");
-    }
-    return split(ReviewCorpus.prompts());
+  /** Every {@code "prompt"} of a JSONL file. */
+  public static PromptSet load(Path file) {
+    return split(readJsonl(file));
   }
 
-  /** Splits distinct prompts: each fifth goes to evaluation (none when there are fewer than five). */
+  /**
+   * Splits distinct prompts: each fifth goes to evaluation (none when there are fewer than five).
+   */
   public static PromptSet split(List<String> prompts) {
     List<String> distinct = prompts.stream().distinct().toList();
     List<String> train = new ArrayList<>();
     List<String> eval = new ArrayList<>();
     for (int i = 0; i < distinct.size(); i++) {
-      boolean holdOut = distinct.size() >= HOLD_OUT_EVERY && i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1;
+      boolean holdOut =
+          distinct.size() >= HOLD_OUT_EVERY && i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1;
       (holdOut ? eval : train).add(distinct.get(i));
     }
     return new PromptSet(train, eval);
   }
 
   /**
-   * The {@code count} training prompts of a round, drawn without replacement while they last. A function
-   * of (seed, round) only, so a resumed run draws what the interrupted one would have.
+   * The {@code count} training prompts of a round, drawn without replacement while they last. A
+   * function of (seed, round) only, so a resumed run draws what the interrupted one would have.
    */
   public List<String> forRound(long seed, int round, int count) {
     Random random = new Random(seed * 1_000_003L + round);
@@ -66,7 +62,10 @@ public record PromptSet(List<String> train, List<String> eval) {
     return out;
   }
 
-  /** {@code count} evaluation prompts, cycling through the held-out ones (training ones if none are held out). */
+  /**
+   * {@code count} evaluation prompts, cycling through the held-out ones (training ones if none are
+   * held out).
+   */
   public List<String> evalPrompts(int count) {
     List<String> source = eval.isEmpty() ? train : eval;
     List<String> out = new ArrayList<>(count);
@@ -88,7 +87,8 @@ public record PromptSet(List<String> train, List<String> eval) {
         }
         JsonNode node = json.readTree(text);
         if (!node.path("prompt").isTextual()) {
-          throw new IllegalArgumentException(file + ":" + line + ": expected {\"prompt\": \"...\"}");
+          throw new IllegalArgumentException(
+              file + ":" + line + ": expected {\"prompt\": \"...\"}");
         }
         prompts.add(node.get("prompt").asText());
       }

@@ -6,11 +6,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Length and diversity of a round's responses: reward hacking shows here first (answers shrink to one
- * word, or every response becomes the same text).
+ * Length and diversity of a round's responses: reward hacking shows here first (answers shrink to
+ * one word, or every response becomes the same text).
  *
  * @param meanLength mean response length in tokens
- * @param distinct2 distinct token bigrams / all token bigrams over every response (1 = no bigram repeats)
+ * @param distinct2 distinct token bigrams / all token bigrams over every response (1 = no bigram
+ *     repeats)
  */
 public record ResponseStats(double meanLength, double distinct2) {
 

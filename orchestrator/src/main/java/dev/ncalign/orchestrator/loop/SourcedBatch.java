@@ -9,4 +9,8 @@ import dev.ncalign.orchestrator.train.RewardBatch;
  * @param generatedTokens response tokens generated for this batch (0 for a fixed dataset)
  */
 public record SourcedBatch(
-    RewardBatch batch, long policyVersion, double generateSeconds, double scoreSeconds, long generatedTokens) {}
+    RewardBatch batch,
+    long policyVersion,
+    double generateSeconds,
+    double scoreSeconds,
+    long generatedTokens) {}

@@ -8,8 +8,9 @@ import ai.djl.ndarray.types.Shape;
 /**
  * The NCA loss family as pure functions over NDArrays.
  *
- * <p>Inputs are [B, K]: B prompts with K responses each. With r_i = β·(log π_θ(y_i|x) − log π_ref(y_i|x))
- * and w = softmax(rewards/α) over the present responses of a prompt (K = their count):
+ * <p>Inputs are [B, K]: B prompts with K responses each. With r_i = β·(log π_θ(y_i|x) − log
+ * π_ref(y_i|x)) and w = softmax(rewards/α) over the present responses of a prompt (K = their
+ * count):
  *
  * <pre>
  *   INFONCA  = −Σ_i w_i · log softmax(r)_i
@@ -18,21 +19,32 @@ import ai.djl.ndarray.types.Shape;
  *   NCA_PAIR = −log σ(r_c) − ½ log σ(−r_c) − ½ log σ(−r_r)
  * </pre>
  *
- * where c is the present response with the highest reward (ties: lowest index) and r the one with the
- * lowest (ties: highest index). The result is the mean over prompts with at least two present responses
- * (0 when there is none); a prompt with fewer contributes nothing. Results live in the NDManager of
- * {@code policyLogps}, the only input gradients flow to.
+ * where c is the present response with the highest reward (ties: lowest index) and r the one with
+ * the lowest (ties: highest index). The result is the mean over prompts with at least two present
+ * responses (0 when there is none); a prompt with fewer contributes nothing. Results live in the
+ * NDManager of {@code policyLogps}, the only input gradients flow to.
  */
 public final class AlignmentLosses {
 
-  /** Stands in for −∞ at absent positions: exp() of it is exactly 0, and unlike −∞ it never makes NaN. */
+  /**
+   * Stands in for −∞ at absent positions: exp() of it is exactly 0, and unlike −∞ it never makes
+   * NaN.
+   */
   private static final float ABSENT = -1e30f;
 
   private AlignmentLosses() {}
 
-  /** {@link #compute(LossType, NDArray, NDArray, NDArray, NDArray, float, float)} with every response present. */
+  /**
+   * {@link #compute(LossType, NDArray, NDArray, NDArray, NDArray, float, float)} with every
+   * response present.
+   */
   public static NDArray compute(
-      LossType type, NDArray policyLogps, NDArray refLogps, NDArray rewards, float beta, float alpha) {
+      LossType type,
+      NDArray policyLogps,
+      NDArray refLogps,
+      NDArray rewards,
+      float beta,
+      float alpha) {
     NDArray mask = policyLogps.onesLike().toType(DataType.FLOAT32, false);
     return compute(type, policyLogps, refLogps, rewards, mask, beta, alpha);
   }
@@ -62,9 +74,14 @@ public final class AlignmentLosses {
         switch (type) {
           case INFONCA -> infoNca(r, present.weights(rewards, alpha), present);
           case NCA -> nca(r, present.weights(rewards, alpha), present);
-          case DPO -> dpo(present.pick(r, present.chosen(rewards)), present.pick(r, present.rejected(rewards)));
-          case NCA_PAIR -> ncaPair(
-              present.pick(r, present.chosen(rewards)), present.pick(r, present.rejected(rewards)));
+          case DPO ->
+              dpo(
+                  present.pick(r, present.chosen(rewards)),
+                  present.pick(r, present.rejected(rewards)));
+          case NCA_PAIR ->
+              ncaPair(
+                  present.pick(r, present.chosen(rewards)),
+                  present.pick(r, present.rejected(rewards)));
         };
     return present.meanOverValidPrompts(perPrompt);
   }
@@ -78,7 +95,8 @@ public final class AlignmentLosses {
   /** −Σ_i w_i · log σ(r_i) − (1/K) Σ_i log σ(−r_i), per prompt. */
   static NDArray nca(NDArray r, NDArray w, ResponseMask present) {
     NDArray dataTerm = w.mul(logSigmoid(r)).sum(new int[] {1});
-    NDArray noiseTerm = present.fill(logSigmoid(r.neg()), 0f).sum(new int[] {1}).div(present.countsOrOne());
+    NDArray noiseTerm =
+        present.fill(logSigmoid(r.neg()), 0f).sum(new int[] {1}).div(present.countsOrOne());
     return dataTerm.add(noiseTerm).neg();
   }
 
@@ -96,15 +114,17 @@ public final class AlignmentLosses {
   }
 
   /**
-   * log σ(x) = min(x, 0) − log(1 + e^−|x|): never exponentiates a positive number, so finite for any finite x.
-   * min(x, 0) is written (x − |x|)/2 so its gradient at x = 0 is ½, not the 0 or 1 a clamp gives: training
-   * starts exactly there (policy = reference).
+   * log σ(x) = min(x, 0) − log(1 + e^−|x|): never exponentiates a positive number, so finite for
+   * any finite x. min(x, 0) is written (x − |x|)/2 so its gradient at x = 0 is ½, not the 0 or 1 a
+   * clamp gives: training starts exactly there (policy = reference).
    */
   static NDArray logSigmoid(NDArray x) {
     return x.sub(x.abs()).div(2f).sub(x.abs().neg().exp().add(1f).log());
   }
 
-  /** Checked inputs plus the per-prompt bookkeeping every loss needs (which responses are present). */
+  /**
+   * Checked inputs plus the per-prompt bookkeeping every loss needs (which responses are present).
+   */
   static final class ResponseMask {
     private final NDArray mask;
     private final float[] maskValues;
@@ -119,7 +139,12 @@ public final class AlignmentLosses {
     }
 
     static ResponseMask of(
-        NDArray policyLogps, NDArray refLogps, NDArray rewards, NDArray mask, float beta, float alpha) {
+        NDArray policyLogps,
+        NDArray refLogps,
+        NDArray rewards,
+        NDArray mask,
+        float beta,
+        float alpha) {
       Shape shape = policyLogps.getShape();
       if (shape.dimension() != 2) {
         throw new IllegalArgumentException("policyLogps must be [B, K], got " + shape);
@@ -137,12 +162,18 @@ public final class AlignmentLosses {
       float[] rw = rewards.toType(DataType.FLOAT32, false).toFloatArray();
       for (int i = 0; i < m.length; i++) {
         if (m[i] != 0f && m[i] != 1f) {
-          throw new IllegalArgumentException("mask must hold only 0 and 1, got " + m[i] + " at flat index " + i);
+          throw new IllegalArgumentException(
+              "mask must hold only 0 and 1, got " + m[i] + " at flat index " + i);
         }
         if (m[i] == 1f && !Float.isFinite(rw[i])) {
           throw new IllegalArgumentException(
-              "rewards must be finite where mask is 1, got " + rw[i] + " at [" + i / shape.get(1) + ", "
-                  + i % shape.get(1) + "]");
+              "rewards must be finite where mask is 1, got "
+                  + rw[i]
+                  + " at ["
+                  + i / shape.get(1)
+                  + ", "
+                  + i % shape.get(1)
+                  + "]");
         }
       }
       NDArray floatMask = policyLogps.getManager().create(m, shape);
@@ -158,7 +189,8 @@ public final class AlignmentLosses {
 
     /** x where present, {@code absentValue} elsewhere (so NaN padding cannot leak into sums). */
     NDArray fill(NDArray x, float absentValue) {
-      return NDArrays.where(mask.toType(DataType.BOOLEAN, false), x, x.zerosLike().add(absentValue));
+      return NDArrays.where(
+          mask.toType(DataType.BOOLEAN, false), x, x.zerosLike().add(absentValue));
     }
 
     /** w = softmax(rewards/α) over the present responses of each prompt; 0 where absent. */
@@ -174,12 +206,16 @@ public final class AlignmentLosses {
       return mask.sum(new int[] {1}).maximum(1f);
     }
 
-    /** One-hot [B, K] of the present response with the highest reward; ties go to the lowest index. */
+    /**
+     * One-hot [B, K] of the present response with the highest reward; ties go to the lowest index.
+     */
     NDArray chosen(NDArray rewards) {
       return oneHot(rewards, true);
     }
 
-    /** One-hot [B, K] of the present response with the lowest reward; ties go to the highest index. */
+    /**
+     * One-hot [B, K] of the present response with the lowest reward; ties go to the highest index.
+     */
     NDArray rejected(NDArray rewards) {
       return oneHot(rewards, false);
     }
@@ -194,8 +230,8 @@ public final class AlignmentLosses {
           if (maskValues[at] == 0f) {
             continue;
           }
-          boolean better = best < 0
-              || (highest ? rw[at] > rw[b * k + best] : rw[at] <= rw[b * k + best]);
+          boolean better =
+              best < 0 || (highest ? rw[at] > rw[b * k + best] : rw[at] <= rw[b * k + best]);
           if (better) {
             best = i;
           }
@@ -215,7 +251,8 @@ public final class AlignmentLosses {
     /** Mean of the per-prompt losses [B] over prompts with at least two present responses. */
     NDArray meanOverValidPrompts(NDArray perPrompt) {
       NDArray valid = mask.sum(new int[] {1}).gte(2f).toType(DataType.FLOAT32, false);
-      NDArray safe = NDArrays.where(valid.toType(DataType.BOOLEAN, false), perPrompt, perPrompt.zerosLike());
+      NDArray safe =
+          NDArrays.where(valid.toType(DataType.BOOLEAN, false), perPrompt, perPrompt.zerosLike());
       return safe.sum().div(valid.sum().maximum(1f));
     }
   }

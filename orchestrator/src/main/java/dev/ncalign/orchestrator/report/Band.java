@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
 
-/** Mean and standard deviation of one measure per round over several runs (e.g. seeds of a grid cell). */
+/**
+ * Mean and standard deviation of one measure per round over several runs (e.g. seeds of a grid
+ * cell).
+ */
 record Band(double[] rounds, double[] means, double[] deviations) {
 
   /** Rounds some run lacks (shorter or unfinished runs) average over the runs that have them. */

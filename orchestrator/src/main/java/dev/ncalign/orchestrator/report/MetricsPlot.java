@@ -21,8 +21,8 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * PNG plots of run metrics with XChart, rendered headless (no display needed): one run's dashboard of
- * four panels, and comparisons of one measure across the runs of an experiment grid.
+ * PNG plots of run metrics with XChart, rendered headless (no display needed): one run's dashboard
+ * of four panels, and comparisons of one measure across the runs of an experiment grid.
  */
 public final class MetricsPlot {
 
@@ -42,7 +42,8 @@ public final class MetricsPlot {
   private static final Color PURPLE = new Color(0x9467bd);
   private static final BasicStroke SOLID = new BasicStroke(2f);
   private static final BasicStroke DASHED =
-      new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f);
+      new BasicStroke(
+          2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f);
 
   private MetricsPlot() {}
 
@@ -72,7 +73,8 @@ public final class MetricsPlot {
 
     XYChart text = panel("Response length and distinct-2", "tokens");
     line(text, "mean length (left)", rows, RoundMetrics::meanLength, BLUE, SOLID);
-    line(text, "distinct-2 (right)", rows, RoundMetrics::distinct2, ORANGE, DASHED).setYAxisGroup(1);
+    line(text, "distinct-2 (right)", rows, RoundMetrics::distinct2, ORANGE, DASHED)
+        .setYAxisGroup(1);
     text.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
     text.setYAxisGroupTitle(1, "distinct-2");
 
@@ -80,22 +82,28 @@ public final class MetricsPlot {
   }
 
   /**
-   * One line per series (e.g. per grid cell), {@code y} against the round; rows where {@code y} is null
-   * or not finite are left out.
+   * One line per series (e.g. per grid cell), {@code y} against the round; rows where {@code y} is
+   * null or not finite are left out.
    */
   public static void plotCompare(
-      Map<String, List<RoundMetrics>> series, Function<RoundMetrics, Double> y, String title, Path png) {
+      Map<String, List<RoundMetrics>> series,
+      Function<RoundMetrics, Double> y,
+      String title,
+      Path png) {
     XYChart chart = compareChart(title);
     series.forEach((name, rows) -> line(chart, name, rows, y, null, SOLID));
     write(png, List.of(chart), 1, 1);
   }
 
   /**
-   * Like {@link #plotCompare}, with several runs per series (e.g. seeds): the line is the mean over the
-   * runs that have the round, with ± one standard deviation as error bars.
+   * Like {@link #plotCompare}, with several runs per series (e.g. seeds): the line is the mean over
+   * the runs that have the round, with ± one standard deviation as error bars.
    */
   public static void plotCompareMean(
-      Map<String, List<List<RoundMetrics>>> series, Function<RoundMetrics, Double> y, String title, Path png) {
+      Map<String, List<List<RoundMetrics>>> series,
+      Function<RoundMetrics, Double> y,
+      String title,
+      Path png) {
     XYChart chart = compareChart(title);
     series.forEach(
         (name, runs) -> {
@@ -122,7 +130,8 @@ public final class MetricsPlot {
             .xAxisTitle("round")
             .yAxisTitle(yTitle)
             .build();
-    chart.getStyler()
+    chart
+        .getStyler()
         .setLegendPosition(Styler.LegendPosition.OutsideS)
         .setLegendLayout(Styler.LegendLayout.Horizontal)
         .setChartBackgroundColor(Color.WHITE)
@@ -134,9 +143,16 @@ public final class MetricsPlot {
     return chart;
   }
 
-  /** Adds {@code y} per round, skipping missing and non-finite values; null color = XChart's palette. */
+  /**
+   * Adds {@code y} per round, skipping missing and non-finite values; null color = XChart's
+   * palette.
+   */
   private static XYSeries line(
-      XYChart chart, String name, List<RoundMetrics> rows, Function<RoundMetrics, Double> y, Color color,
+      XYChart chart,
+      String name,
+      List<RoundMetrics> rows,
+      Function<RoundMetrics, Double> y,
+      Color color,
       BasicStroke stroke) {
     List<Integer> xs = new ArrayList<>();
     List<Double> ys = new ArrayList<>();

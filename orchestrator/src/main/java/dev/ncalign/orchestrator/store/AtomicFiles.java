@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Write-then-rename, so a reader or a crash sees either the old file or the new one, never half. */
+/**
+ * Write-then-rename, so a reader or a crash sees either the old file or the new one, never half.
+ */
 final class AtomicFiles {
 
   private AtomicFiles() {}
@@ -36,7 +38,8 @@ final class AtomicFiles {
     try {
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       // The rename lives in the directory: sync it too, or a crash can bring the old file back.
-      try (FileChannel dir = FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+      try (FileChannel dir =
+          FileChannel.open(target.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
         dir.force(true);
       }
     } catch (IOException e) {

@@ -19,8 +19,8 @@ import java.util.function.Predicate;
 
 /**
  * A JSON-lines file that survives crashes: appends are fsynced before they return, a torn last line
- * (the process died mid-write) is ignored on reading, and rewrites go through a temporary file and an
- * atomic rename.
+ * (the process died mid-write) is ignored on reading, and rewrites go through a temporary file and
+ * an atomic rename.
  */
 final class JsonLines {
 
@@ -39,7 +39,8 @@ final class JsonLines {
       text.append(toJson(row)).append('\n');
     }
     try (FileChannel channel =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
       while (bytes.hasRemaining()) {
         channel.write(bytes);
@@ -57,7 +58,8 @@ final class JsonLines {
       try {
         rows.add(mapper.treeToValue(line.node(), type));
       } catch (JsonProcessingException e) {
-        throw new IllegalStateException(file + ": row " + (rows.size() + 1) + " is not a " + type.getSimpleName(), e);
+        throw new IllegalStateException(
+            file + ": row " + (rows.size() + 1) + " is not a " + type.getSimpleName(), e);
       }
     }
     return rows;

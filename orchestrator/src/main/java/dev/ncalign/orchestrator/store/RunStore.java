@@ -31,9 +31,9 @@ import java.util.stream.Stream;
  *   state.json                   {@link RunState}: the last round that is completely on disk
  * </pre>
  *
- * A round is complete once {@link #markCheckpoint} returns; until then its rows are provisional, and
- * {@link #resume()} drops them so a resumed run repeats nothing. Every write is fsynced before returning.
- * Methods are synchronized so a dashboard thread can read while the loop writes.
+ * A round is complete once {@link #markCheckpoint} returns; until then its rows are provisional,
+ * and {@link #resume()} drops them so a resumed run repeats nothing. Every write is fsynced before
+ * returning. Methods are synchronized so a dashboard thread can read while the loop writes.
  */
 public final class RunStore {
 
@@ -53,7 +53,10 @@ public final class RunStore {
     this.samples = new JsonLines(dir.resolve("samples.jsonl"), JSON);
   }
 
-  /** Opens the run directory, creating it when missing. Existing content is kept (see {@link #resume()}). */
+  /**
+   * Opens the run directory, creating it when missing. Existing content is kept (see {@link
+   * #resume()}).
+   */
   public static RunStore open(Path dir) {
     try {
       Files.createDirectories(dir.resolve("checkpoints"));
@@ -109,17 +112,20 @@ public final class RunStore {
   }
 
   /**
-   * Declares {@code round} complete: its metrics and samples are appended and its checkpoint directory
-   * fully written. Atomically replaces {@code state.json}.
+   * Declares {@code round} complete: its metrics and samples are appended and its checkpoint
+   * directory fully written. Atomically replaces {@code state.json}.
    */
-  public synchronized RunState markCheckpoint(int round, long policyVersion, long step, String rngState) {
+  public synchronized RunState markCheckpoint(
+      int round, long policyVersion, long step, String rngState) {
     Path checkpoint = dir.resolve(checkpointName(round));
     if (!Files.isDirectory(checkpoint)) {
-      throw new IllegalStateException("no checkpoint written for round " + round + ": " + checkpoint);
+      throw new IllegalStateException(
+          "no checkpoint written for round " + round + ": " + checkpoint);
     }
     RunState state = new RunState(round, policyVersion, step, checkpointName(round), rngState);
     try {
-      AtomicFiles.write(stateFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
+      AtomicFiles.write(
+          stateFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write " + state, e);
     }
@@ -139,7 +145,9 @@ public final class RunStore {
   public synchronized Optional<RunState> resume() {
     Optional<RunState> state = readState();
     Predicate<JsonNode> completed =
-        row -> state.isPresent() && row.path("round").asInt(Integer.MAX_VALUE) <= state.get().lastCompletedRound();
+        row ->
+            state.isPresent()
+                && row.path("round").asInt(Integer.MAX_VALUE) <= state.get().lastCompletedRound();
     metrics.retain(completed);
     samples.retain(completed);
     deleteCheckpointsAfter(state.map(RunState::lastCompletedRound).orElse(Integer.MIN_VALUE));

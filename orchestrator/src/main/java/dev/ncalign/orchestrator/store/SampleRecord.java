@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One row of {@code samples.jsonl}: a response the policy produced and what the reward model made of it.
+ * One row of {@code samples.jsonl}: a response the policy produced and what the reward model made
+ * of it.
  *
- * @param reward may be NaN or infinite (kept as the reward server returned it; such rows were dropped
- *     from the loss)
+ * @param reward may be NaN or infinite (kept as the reward server returned it; such rows were
+ *     dropped from the loss)
  */
-public record SampleRecord(int round, long policyVersion, String prompt, String response, double reward) {
+public record SampleRecord(
+    int round, long policyVersion, String prompt, String response, double reward) {
 
   /** Every response of a round's batch, in batch order. */
   public static List<SampleRecord> of(int round, long policyVersion, RewardBatch batch) {

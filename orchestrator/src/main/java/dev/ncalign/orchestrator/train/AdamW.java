@@ -16,9 +16,9 @@ import java.util.Map;
 /**
  * AdamW (decoupled weight decay) with global gradient-norm clipping.
  *
- * <p>Written out rather than taken from DJL because a resumed run must continue with the same moments, and
- * DJL's optimizers keep theirs private. A step whose gradient norm is not finite is skipped, so one bad
- * batch cannot poison the weights.
+ * <p>Written out rather than taken from DJL because a resumed run must continue with the same
+ * moments, and DJL's optimizers keep theirs private. A step whose gradient norm is not finite is
+ * skipped, so one bad batch cannot poison the weights.
  */
 public final class AdamW implements AutoCloseable {
   private static final float BETA1 = 0.9f;
@@ -38,7 +38,11 @@ public final class AdamW implements AutoCloseable {
    * @param parameters trainable parameters by name (their arrays must require gradients)
    * @param maxGradNorm clip the global L2 norm of all gradients to this; ≤ 0 turns clipping off
    */
-  public AdamW(Map<String, Parameter> parameters, LearningRateSchedule schedule, float weightDecay, float maxGradNorm) {
+  public AdamW(
+      Map<String, Parameter> parameters,
+      LearningRateSchedule schedule,
+      float weightDecay,
+      float maxGradNorm) {
     this.parameters = parameters;
     this.schedule = schedule;
     this.weightDecay = weightDecay;
@@ -82,7 +86,8 @@ public final class AdamW implements AutoCloseable {
     return norm;
   }
 
-  private void update(String name, NDArray weight, float clip, float lr, float correction1, float correction2) {
+  private void update(
+      String name, NDArray weight, float clip, float lr, float correction1, float correction2) {
     try (NDManager scope = manager.newSubManager()) {
       NDArray grad = ownedBy(scope, weight.getGradient()).mul(clip);
       NDArray m = firstMoment.get(name);
@@ -116,8 +121,8 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * Hands {@code array} to {@code scope}: results of ops on a moment (and each getGradient() handle) would
-   * otherwise live in the optimizer's long-lived manager and leak once per step.
+   * Hands {@code array} to {@code scope}: results of ops on a moment (and each getGradient()
+   * handle) would otherwise live in the optimizer's long-lived manager and leak once per step.
    */
   private static NDArray ownedBy(NDManager scope, NDArray array) {
     array.attach(scope);
@@ -154,7 +159,8 @@ public final class AdamW implements AutoCloseable {
   private static void copyInto(NDList state, String name, NDArray target) {
     NDArray saved = state.get(name);
     if (saved == null || !saved.getShape().equals(target.getShape())) {
-      throw new IllegalArgumentException("optimizer state has no tensor " + name + " of shape " + target.getShape());
+      throw new IllegalArgumentException(
+          "optimizer state has no tensor " + name + " of shape " + target.getShape());
     }
     target.set(new NDIndex("..."), saved);
   }

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.loss.AlignmentLosses;
-import dev.ncalign.policy.model.CausalLm;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,7 +14,8 @@ import java.util.Random;
 import java.util.stream.IntStream;
 
 /**
- * Trains a policy on rounds of explicitly rewarded responses with an {@link AlignmentLosses} objective.
+ * Trains a policy on rounds of explicitly rewarded responses with an {@link AlignmentLosses}
+ * objective.
  *
  * <p>Reference log-probs come from a frozen copy of the initial model, computed once per round; the
  * policy's come with gradients, minibatch by minibatch, under a token budget.
@@ -34,8 +35,12 @@ public final class Learner implements AutoCloseable {
     this.policy = policy;
     this.reference = reference;
     this.settings = settings;
-    this.optimizer = new AdamW(
-        policy.parameters(), settings.schedule(), settings.weightDecay(), settings.maxGradNorm());
+    this.optimizer =
+        new AdamW(
+            policy.parameters(),
+            settings.schedule(),
+            settings.weightDecay(),
+            settings.maxGradNorm());
     this.random = new Random(seed);
   }
 
@@ -44,7 +49,9 @@ public final class Learner implements AutoCloseable {
     return optimizer;
   }
 
-  /** The random generator that shuffles minibatches; reseed it on resume so a run replays exactly. */
+  /**
+   * The random generator that shuffles minibatches; reseed it on resume so a run replays exactly.
+   */
   public void reseed(long seed) {
     random.setSeed(seed);
   }
@@ -62,7 +69,8 @@ public final class Learner implements AutoCloseable {
     List<Integer> order = new ArrayList<>(IntStream.range(0, prompts.size()).boxed().toList());
     for (int epoch = 0; epoch < settings.epochs(); epoch++) {
       Collections.shuffle(order, random);
-      for (List<Integer> minibatch : RewardBatch.minibatches(prompts, order, settings.minibatchTokens())) {
+      for (List<Integer> minibatch :
+          RewardBatch.minibatches(prompts, order, settings.minibatchTokens())) {
         lossSum += backward(prompts, minibatch, ref);
         minibatchCount++;
         if (++pending == settings.gradAccumulation()) {
@@ -82,8 +90,9 @@ public final class Learner implements AutoCloseable {
   }
 
   /**
-   * KL(π_θ‖π_ref) estimated on responses sampled from the current policy: the mean over present responses
-   * of log π_θ − log π_ref. Only an estimate of KL when the batch was sampled from π_θ as it is now.
+   * KL(π_θ‖π_ref) estimated on responses sampled from the current policy: the mean over present
+   * responses of log π_θ − log π_ref. Only an estimate of KL when the batch was sampled from π_θ as
+   * it is now.
    */
   public double kl(RewardBatch onPolicy) {
     List<ScoredPrompt> prompts = onPolicy.prompts();
@@ -92,7 +101,9 @@ public final class Learner implements AutoCloseable {
     return LikelihoodDiagnostic.meanLogRatio(prompts, pol, ref);
   }
 
-  /** Forward + backward of one minibatch; gradients accumulate in the parameters. Returns its loss. */
+  /**
+   * Forward + backward of one minibatch; gradients accumulate in the parameters. Returns its loss.
+   */
   private double backward(List<ScoredPrompt> prompts, List<Integer> minibatch, double[][] ref) {
     int k = minibatch.stream().mapToInt(i -> prompts.get(i).responses().size()).max().orElseThrow();
     int b = minibatch.size();
@@ -120,9 +131,17 @@ public final class Learner implements AutoCloseable {
     try (NDManager scope = policy.manager().newSubManager();
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       NDArray sums = policy.logprobs(scope, flat.promptIds(), flat.responseIds(), true).sums();
-      NDArray policyLogps = sums.concat(scope.zeros(new Shape(1))).take(scope.create(slot)).reshape(shape);
-      NDArray loss = AlignmentLosses.compute(settings.loss(), policyLogps, scope.create(refRows, shape),
-          scope.create(rewards, shape), scope.create(mask, shape), settings.beta(), settings.alpha());
+      NDArray policyLogps =
+          sums.concat(scope.zeros(new Shape(1))).take(scope.create(slot)).reshape(shape);
+      NDArray loss =
+          AlignmentLosses.compute(
+              settings.loss(),
+              policyLogps,
+              scope.create(refRows, shape),
+              scope.create(rewards, shape),
+              scope.create(mask, shape),
+              settings.beta(),
+              settings.alpha());
       collector.backward(loss.div(settings.gradAccumulation()));
       return loss.getFloat();
     }

@@ -28,7 +28,8 @@ public record LearnerSettings(
 
   public LearnerSettings {
     if (epochs < 1 || minibatchTokens < 1 || gradAccumulation < 1) {
-      throw new IllegalArgumentException("epochs, minibatchTokens and gradAccumulation must be >= 1");
+      throw new IllegalArgumentException(
+          "epochs, minibatchTokens and gradAccumulation must be >= 1");
     }
   }
 }

@@ -1,10 +1,11 @@
 package dev.ncalign.orchestrator.train;
 
 /**
- * Linear warmup to {@code peak}, then a cosine decay to {@code peak · finalFraction} at {@code totalSteps};
- * flat after that (an online run may outlast its planned step count).
+ * Linear warmup to {@code peak}, then a cosine decay to {@code peak · finalFraction} at {@code
+ * totalSteps}; flat after that (an online run may outlast its planned step count).
  */
-public record LearningRateSchedule(float peak, int warmupSteps, int totalSteps, float finalFraction) {
+public record LearningRateSchedule(
+    float peak, int warmupSteps, int totalSteps, float finalFraction) {
 
   public LearningRateSchedule {
     if (!(peak > 0f)) {

@@ -3,8 +3,8 @@ package dev.ncalign.orchestrator.train;
 import java.util.List;
 
 /**
- * The paper's likelihood diagnostic: how the log-probs of each prompt's best and worst response moved
- * during a round, and the KL estimate to the reference.
+ * The paper's likelihood diagnostic: how the log-probs of each prompt's best and worst response
+ * moved during a round, and the KL estimate to the reference.
  */
 final class LikelihoodDiagnostic {
   private LikelihoodDiagnostic() {}
@@ -36,8 +36,15 @@ final class LikelihoodDiagnostic {
       rated++;
     }
     int d = Math.max(1, rated);
-    return new RoundUpdate(meanLoss, bestBefore / d, bestAfter / d, worstBefore / d, worstAfter / d,
-        meanLogRatio(prompts, before, ref), steps, meanGradNorm);
+    return new RoundUpdate(
+        meanLoss,
+        bestBefore / d,
+        bestAfter / d,
+        worstBefore / d,
+        worstAfter / d,
+        meanLogRatio(prompts, before, ref),
+        steps,
+        meanGradNorm);
   }
 
   /**

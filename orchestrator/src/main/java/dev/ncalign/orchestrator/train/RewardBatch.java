@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * The prompts of one update round with their scored responses.
  *
- * <p>Responses with a non-finite reward stay in the batch (so indices match what was sampled) but are
- * masked out of every loss: they never reach the optimizer, and {@link #dropped()} counts them.
+ * <p>Responses with a non-finite reward stay in the batch (so indices match what was sampled) but
+ * are masked out of every loss: they never reach the optimizer, and {@link #dropped()} counts them.
  */
 public record RewardBatch(List<ScoredPrompt> prompts) {
 
@@ -22,7 +22,10 @@ public record RewardBatch(List<ScoredPrompt> prompts) {
 
   /** Mean reward of the responses whose reward is finite (NaN when there is none). */
   public double meanReward() {
-    return responses().stream().filter(ScoredResponse::present).mapToDouble(ScoredResponse::reward).average()
+    return responses().stream()
+        .filter(ScoredResponse::present)
+        .mapToDouble(ScoredResponse::reward)
+        .average()
         .orElse(Double.NaN);
   }
 
@@ -34,10 +37,12 @@ public record RewardBatch(List<ScoredPrompt> prompts) {
   }
 
   /**
-   * Splits prompt indices into minibatches of at most {@code tokenBudget} tokens each (a prompt that alone
-   * exceeds the budget gets a minibatch of its own), so memory stays flat whatever P and K are.
+   * Splits prompt indices into minibatches of at most {@code tokenBudget} tokens each (a prompt
+   * that alone exceeds the budget gets a minibatch of its own), so memory stays flat whatever P and
+   * K are.
    */
-  public static List<List<Integer>> minibatches(List<ScoredPrompt> prompts, List<Integer> order, int tokenBudget) {
+  public static List<List<Integer>> minibatches(
+      List<ScoredPrompt> prompts, List<Integer> order, int tokenBudget) {
     List<List<Integer>> batches = new ArrayList<>();
     List<Integer> current = new ArrayList<>();
     int tokens = 0;

@@ -1,17 +1,17 @@
 package dev.ncalign.orchestrator.train;
 
 /**
- * What one update round did, including the paper's likelihood diagnostic: the mean sequence log-prob of
- * each prompt's best and worst response before and after the update. NCA should raise the best one;
- * InfoNCA/DPO may let it fall while only the gap to the worst grows.
+ * What one update round did, including the paper's likelihood diagnostic: the mean sequence
+ * log-prob of each prompt's best and worst response before and after the update. NCA should raise
+ * the best one; InfoNCA/DPO may let it fall while only the gap to the worst grows.
  *
  * @param loss mean minibatch loss over the round
  * @param bestLogpBefore mean log π(best response | prompt) before the update, nats
  * @param bestLogpAfter the same after the update
  * @param worstLogpBefore mean log π(worst response | prompt) before the update
  * @param worstLogpAfter the same after the update
- * @param kl estimate of KL(π_θ‖π_ref) before the update: mean of log π_θ − log π_ref over the responses
- *     (unbiased when they were sampled from π_θ, i.e. online)
+ * @param kl estimate of KL(π_θ‖π_ref) before the update: mean of log π_θ − log π_ref over the
+ *     responses (unbiased when they were sampled from π_θ, i.e. online)
  * @param optimizerSteps optimizer steps taken this round
  * @param gradNorm mean global gradient norm before clipping
  */

@@ -1,23 +1,33 @@
 package dev.ncalign.orchestrator.train;
 
-import dev.ncalign.policy.model.CausalLm;
 import ai.djl.ndarray.NDManager;
+import dev.ncalign.lm.model.CausalLm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
-/** Sequence log-probs of every response of a batch under a model, without gradients, in token-budgeted passes. */
+/**
+ * Sequence log-probs of every response of a batch under a model, without gradients, in
+ * token-budgeted passes.
+ */
 final class SequenceScorer {
   private SequenceScorer() {}
 
-  /** log π(response | prompt) for every response, [prompt][response]; absent responses are scored too. */
+  /**
+   * log π(response | prompt) for every response, [prompt][response]; absent responses are scored
+   * too.
+   */
   static double[][] score(CausalLm model, List<ScoredPrompt> prompts, int tokenBudget) {
     double[][] out = new double[prompts.size()][];
     List<Integer> order = IntStream.range(0, prompts.size()).boxed().toList();
     for (List<Integer> minibatch : RewardBatch.minibatches(prompts, order, tokenBudget)) {
       FlatResponses flat = FlatResponses.of(prompts, minibatch);
       try (NDManager scope = model.manager().newSubManager()) {
-        float[] sums = model.logprobs(scope, flat.promptIds(), flat.responseIds(), false).sums().toFloatArray();
+        float[] sums =
+            model
+                .logprobs(scope, flat.promptIds(), flat.responseIds(), false)
+                .sums()
+                .toFloatArray();
         int at = 0;
         for (int index : minibatch) {
           double[] row = new double[prompts.get(index).responses().size()];

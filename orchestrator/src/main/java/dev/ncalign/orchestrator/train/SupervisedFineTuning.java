@@ -4,7 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.ncalign.policy.model.CausalLm;
+import dev.ncalign.lm.model.CausalLm;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,8 +13,9 @@ import java.util.function.DoubleConsumer;
 import java.util.stream.IntStream;
 
 /**
- * Supervised fine-tuning: cross-entropy on response tokens given the prompt (prompt tokens masked out),
- * with the learner's optimizer and token-budgeted minibatches. Every response of every prompt is a target.
+ * Supervised fine-tuning: cross-entropy on response tokens given the prompt (prompt tokens masked
+ * out), with the learner's optimizer and token-budgeted minibatches. Every response of every prompt
+ * is a target.
  */
 public final class SupervisedFineTuning {
   private final CausalLm model;

@@ -11,9 +11,10 @@ import io.vertx.core.http.HttpServer;
 import java.util.List;
 
 /**
- * The live run dashboard: a page with per-round charts, replicas and recent samples that updates through
- * server-sent events, a JSON API under {@code /api/}, and Prometheus {@code /metrics}. Listens on
- * 127.0.0.1 only. Register it as a {@link RoundListener} of the loop; it also feeds {@link #metrics()}.
+ * The live run dashboard: a page with per-round charts, replicas and recent samples that updates
+ * through server-sent events, a JSON API under {@code /api/}, and Prometheus {@code /metrics}.
+ * Listens on 127.0.0.1 only. Register it as a {@link RoundListener} of the loop; it also feeds
+ * {@link #metrics()}.
  *
  * <pre>
  *   GET /                    the page (script, style and Chart.js under /assets/, all from the jar)
@@ -32,7 +33,11 @@ public final class Dashboard implements RoundListener, AutoCloseable {
   private final OrchestratorMetrics metrics;
   private final EventStream events;
 
-  private Dashboard(Vertx vertx, HttpServer server, RunHistory history, OrchestratorMetrics metrics,
+  private Dashboard(
+      Vertx vertx,
+      HttpServer server,
+      RunHistory history,
+      OrchestratorMetrics metrics,
       EventStream events) {
     this.vertx = vertx;
     this.server = server;
@@ -42,11 +47,11 @@ public final class Dashboard implements RoundListener, AutoCloseable {
   }
 
   /**
-   * Starts serving on 127.0.0.1:{@code port} (0 picks a free port) with the rows already in {@code store},
-   * so a resumed run shows its history.
+   * Starts serving on 127.0.0.1:{@code port} (0 picks a free port) with the rows already in {@code
+   * store}, so a resumed run shows its history.
    *
-   * @param status asked for the replicas whenever a page loads /api/status (after each round, and every
-   *     few seconds while a page is open)
+   * @param status asked for the replicas whenever a page loads /api/status (after each round, and
+   *     every few seconds while a page is open)
    * @throws IllegalStateException if the port cannot be bound
    */
   public static Dashboard start(int port, String runName, RunStore store, ReplicaStatus status) {
@@ -54,7 +59,8 @@ public final class Dashboard implements RoundListener, AutoCloseable {
     OrchestratorMetrics metrics = new OrchestratorMetrics();
     store.metrics().forEach(row -> history.add(row, List.of()));
     List<SampleRecord> samples = store.samples();
-    history.addSamples(samples.subList(Math.max(0, samples.size() - RunHistory.SAMPLE_WINDOW), samples.size()));
+    history.addSamples(
+        samples.subList(Math.max(0, samples.size() - RunHistory.SAMPLE_WINDOW), samples.size()));
     if (history.last() != null) {
       metrics.restore(history.last());
     }
@@ -63,11 +69,13 @@ public final class Dashboard implements RoundListener, AutoCloseable {
     EventStream events = new EventStream();
     DashboardRoutes routes = new DashboardRoutes(vertx, runName, status, history, metrics, events);
     try {
-      HttpServer server = await(vertx.createHttpServer().requestHandler(routes.router()).listen(port, "127.0.0.1"));
+      HttpServer server =
+          await(vertx.createHttpServer().requestHandler(routes.router()).listen(port, "127.0.0.1"));
       return new Dashboard(vertx, server, history, metrics, events);
     } catch (RuntimeException e) {
       vertx.close();
-      throw new IllegalStateException("cannot start the dashboard on 127.0.0.1:" + port + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot start the dashboard on 127.0.0.1:" + port + ": " + e.getMessage(), e);
     }
   }
 
@@ -76,12 +84,18 @@ public final class Dashboard implements RoundListener, AutoCloseable {
     List<SampleRecord> samples = SampleRecord.of(row.round(), row.policyVersion(), batch);
     history.add(row, samples);
     metrics.roundCompleted(row, batch);
-    RoundEvent event = new RoundEvent(row, history.roundsDone(), LiveVersion.afterRound(row),
-        history.recentSamples(Math.min(samples.size(), DashboardRoutes.PAGE_SAMPLES)));
+    RoundEvent event =
+        new RoundEvent(
+            row,
+            history.roundsDone(),
+            LiveVersion.afterRound(row),
+            history.recentSamples(Math.min(samples.size(), DashboardRoutes.PAGE_SAMPLES)));
     events.publish("round", DashboardJson.write(event));
   }
 
-  /** The Prometheus meters this dashboard serves; the loop may add its own to {@code registry()}. */
+  /**
+   * The Prometheus meters this dashboard serves; the loop may add its own to {@code registry()}.
+   */
   public OrchestratorMetrics metrics() {
     return metrics;
   }

@@ -11,18 +11,21 @@ import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import java.io.IOException;
 
 /**
- * JSON for the dashboard API: snake_case keys like metrics.jsonl, and non-finite numbers as null. Jackson
- * would otherwise write NaN as a bare token or a string, and a NaN reward or loss is expected here (a
- * round with only dropped responses); a browser's JSON.parse rejects the token and charts mis-plot strings.
+ * JSON for the dashboard API: snake_case keys like metrics.jsonl, and non-finite numbers as null.
+ * Jackson would otherwise write NaN as a bare token or a string, and a NaN reward or loss is
+ * expected here (a round with only dropped responses); a browser's JSON.parse rejects the token and
+ * charts mis-plot strings.
  */
 final class DashboardJson {
 
-  private static final ObjectMapper MAPPER = JsonMapper.builder()
-      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .addModule(new SimpleModule()
-          .addSerializer(Double.class, new FiniteOrNull())
-          .addSerializer(double.class, new FiniteOrNull()))
-      .build();
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .addModule(
+              new SimpleModule()
+                  .addSerializer(Double.class, new FiniteOrNull())
+                  .addSerializer(double.class, new FiniteOrNull()))
+          .build();
 
   private DashboardJson() {}
 
@@ -30,7 +33,8 @@ final class DashboardJson {
     try {
       return MAPPER.writeValueAsString(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write " + value.getClass().getSimpleName() + " as JSON", e);
+      throw new IllegalStateException(
+          "cannot write " + value.getClass().getSimpleName() + " as JSON", e);
     }
   }
 
@@ -40,7 +44,8 @@ final class DashboardJson {
     }
 
     @Override
-    public void serialize(Double value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(Double value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       if (Double.isFinite(value)) {
         gen.writeNumber(value);
       } else {

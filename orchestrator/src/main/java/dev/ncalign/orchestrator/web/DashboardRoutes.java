@@ -17,8 +17,13 @@ final class DashboardRoutes {
   private final OrchestratorMetrics metrics;
   private final EventStream events;
 
-  DashboardRoutes(Vertx vertx, String runName, ReplicaStatus status, RunHistory history,
-      OrchestratorMetrics metrics, EventStream events) {
+  DashboardRoutes(
+      Vertx vertx,
+      String runName,
+      ReplicaStatus status,
+      RunHistory history,
+      OrchestratorMetrics metrics,
+      EventStream events) {
     this.vertx = vertx;
     this.runName = runName;
     this.status = status;
@@ -34,9 +39,13 @@ final class DashboardRoutes {
     router.get("/api/samples").handler(this::samples);
     router.get("/api/status").handler(this::status);
     router.get("/api/events").handler(events::subscribe);
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", OrchestratorMetrics.CONTENT_TYPE)
-        .end(metrics.scrape()));
+    router
+        .get("/metrics")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("Content-Type", OrchestratorMetrics.CONTENT_TYPE)
+                    .end(metrics.scrape()));
     return router;
   }
 
@@ -49,7 +58,9 @@ final class DashboardRoutes {
       n = -1;
     }
     if (n < 0) {
-      ctx.response().setStatusCode(400).end("limit must be a non-negative integer, got '" + limit + "'\n");
+      ctx.response()
+          .setStatusCode(400)
+          .end("limit must be a non-negative integer, got '" + limit + "'\n");
       return;
     }
     json(ctx, history.recentSamples(n));
@@ -57,9 +68,15 @@ final class DashboardRoutes {
 
   private void status(RoutingContext ctx) {
     // Health probes block on gRPC calls: run them on a worker, not on the event loop.
-    vertx.executeBlocking(status::replicas, false)
-        .map(replicas -> new RunStatus(runName, LiveVersion.of(replicas, history.last()), history.roundsDone(),
-            replicas))
+    vertx
+        .executeBlocking(status::replicas, false)
+        .map(
+            replicas ->
+                new RunStatus(
+                    runName,
+                    LiveVersion.of(replicas, history.last()),
+                    history.roundsDone(),
+                    replicas))
         .onSuccess(body -> json(ctx, body))
         .onFailure(ctx::fail);
   }

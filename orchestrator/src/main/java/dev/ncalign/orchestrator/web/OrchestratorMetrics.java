@@ -16,8 +16,8 @@ import java.util.List;
 
 /**
  * The orchestrator's Prometheus metrics: rounds completed, live policy version, last mean reward, a
- * histogram of every sampled reward, non-finite rewards, and the time of each round phase. Fed one round
- * at a time; {@link #registry()} is open for anything else the loop wants to record.
+ * histogram of every sampled reward, non-finite rewards, and the time of each round phase. Fed one
+ * round at a time; {@link #registry()} is open for anything else the loop wants to record.
  */
 public final class OrchestratorMetrics implements RoundListener {
 
@@ -27,7 +27,8 @@ public final class OrchestratorMetrics implements RoundListener {
   /** Reward histogram buckets, symmetric around zero: reward models emit logits of either sign. */
   private static final double[] REWARD_BUCKETS = {-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8};
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter rounds;
   private final Counter nonFinite;
   private final Histogram rewards;
@@ -36,26 +37,36 @@ public final class OrchestratorMetrics implements RoundListener {
   private volatile double lastMeanReward = Double.NaN;
 
   public OrchestratorMetrics() {
-    rounds = Counter.builder("ncalign.rounds.completed")
-        .description("Rounds completed by this process").register(registry);
-    nonFinite = Counter.builder("ncalign.rewards.nonfinite")
-        .description("Sampled responses whose reward was NaN or infinite (dropped from the loss)")
-        .register(registry);
-    // A Prometheus client histogram in the same registry rather than a Micrometer DistributionSummary:
-    // Micrometer rejects bucket boundaries at or below zero, and half of all rewards may be negative.
-    // No exemplars: there are no traces to link, and they would need a tracer library Micrometer omits.
-    rewards = Histogram.builder()
-        .name("ncalign_reward")
-        .help("Reward of every sampled response with a finite reward")
-        .classicUpperBounds(REWARD_BUCKETS)
-        .classicOnly()
-        .withoutExemplars()
-        .register(registry.getPrometheusRegistry());
+    rounds =
+        Counter.builder("ncalign.rounds.completed")
+            .description("Rounds completed by this process")
+            .register(registry);
+    nonFinite =
+        Counter.builder("ncalign.rewards.nonfinite")
+            .description(
+                "Sampled responses whose reward was NaN or infinite (dropped from the loss)")
+            .register(registry);
+    // A Prometheus client histogram in the same registry rather than a Micrometer
+    // DistributionSummary:
+    // Micrometer rejects bucket boundaries at or below zero, and half of all rewards may be
+    // negative.
+    // No exemplars: there are no traces to link, and they would need a tracer library Micrometer
+    // omits.
+    rewards =
+        Histogram.builder()
+            .name("ncalign_reward")
+            .help("Reward of every sampled response with a finite reward")
+            .classicUpperBounds(REWARD_BUCKETS)
+            .classicOnly()
+            .withoutExemplars()
+            .register(registry.getPrometheusRegistry());
     phases = List.of(phase("generate"), phase("score"), phase("learn"), phase("push"));
     Gauge.builder("ncalign.policy.live.version", this, m -> m.liveVersion)
-        .description("Policy version the replicas serve after the last round").register(registry);
+        .description("Policy version the replicas serve after the last round")
+        .register(registry);
     Gauge.builder("ncalign.reward.mean.last", this, m -> m.lastMeanReward)
-        .description("Mean reward of the last round's samples").register(registry);
+        .description("Mean reward of the last round's samples")
+        .register(registry);
   }
 
   private Timer phase(String name) {
@@ -71,8 +82,8 @@ public final class OrchestratorMetrics implements RoundListener {
   }
 
   /**
-   * Sets the gauges from the last round of a resumed run, so they do not read zero until its next round.
-   * Counters and histograms are per process, as Prometheus expects, and are left alone.
+   * Sets the gauges from the last round of a resumed run, so they do not read zero until its next
+   * round. Counters and histograms are per process, as Prometheus expects, and are left alone.
    */
   public void restore(RoundMetrics last) {
     updateGauges(last);
@@ -90,7 +101,10 @@ public final class OrchestratorMetrics implements RoundListener {
       }
     }
     double[] seconds = {
-      metrics.generateSeconds(), metrics.scoreSeconds(), metrics.learnSeconds(), metrics.pushSeconds()
+      metrics.generateSeconds(),
+      metrics.scoreSeconds(),
+      metrics.learnSeconds(),
+      metrics.pushSeconds()
     };
     for (int i = 0; i < seconds.length; i++) {
       phases.get(i).record(Duration.ofNanos(Math.round(seconds[i] * 1e9)));

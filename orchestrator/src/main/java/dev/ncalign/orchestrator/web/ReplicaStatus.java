@@ -3,9 +3,9 @@ package dev.ncalign.orchestrator.web;
 import java.util.List;
 
 /**
- * What the dashboard shows about the serving side: one entry per policy or reward replica. The dashboard
- * calls it on a worker thread when a page asks for the status, so an implementation may block on health
- * probes (keep their timeouts short).
+ * What the dashboard shows about the serving side: one entry per policy or reward replica. The
+ * dashboard calls it on a worker thread when a page asks for the status, so an implementation may
+ * block on health probes (keep their timeouts short).
  */
 @FunctionalInterface
 public interface ReplicaStatus {

@@ -9,4 +9,5 @@ import java.util.List;
  *
  * @param samples the round's samples, newest first, at most {@link DashboardRoutes#PAGE_SAMPLES}
  */
-record RoundEvent(RoundMetrics metrics, int roundsDone, long liveVersion, List<SampleRecord> samples) {}
+record RoundEvent(
+    RoundMetrics metrics, int roundsDone, long liveVersion, List<SampleRecord> samples) {}

@@ -8,10 +8,10 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * What the dashboard serves: every metrics row, and the most recent samples. Kept in memory rather than
- * re-read from the run store on each request because samples.jsonl grows by P·K rows per round; the
- * sample window is bounded so a long run does not grow the heap. Thread-safe: the loop writes, the
- * event loop reads.
+ * What the dashboard serves: every metrics row, and the most recent samples. Kept in memory rather
+ * than re-read from the run store on each request because samples.jsonl grows by P·K rows per
+ * round; the sample window is bounded so a long run does not grow the heap. Thread-safe: the loop
+ * writes, the event loop reads.
  */
 final class RunHistory {
 

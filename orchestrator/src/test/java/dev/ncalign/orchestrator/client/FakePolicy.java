@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A policy replica that answers from its inputs: completion text is {@code name:prompt#sample}, a
- * response's log-prob is minus its length. It can fail its next calls with UNAVAILABLE, hang, or reject
- * pushes, and records what it was sent.
+ * response's log-prob is minus its length. It can fail its next calls with UNAVAILABLE, hang, or
+ * reject pushes, and records what it was sent.
  */
 final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
 
@@ -77,7 +77,8 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
     logprobBatches.add(request.getItemsCount());
     LogprobsResponse.Builder response = LogprobsResponse.newBuilder().setPolicyVersion(version);
     for (LogprobsItem item : request.getItemsList()) {
-      response.addResults(SequenceLogprobs.newBuilder().setSumLogprob(-item.getResponse().length()));
+      response.addResults(
+          SequenceLogprobs.newBuilder().setSumLogprob(-item.getResponse().length()));
     }
     out.onNext(response.build());
     out.onCompleted();
@@ -106,12 +107,17 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
         byte[] data = bytes.toByteArray();
         if (rejectPush != null) {
           out.onError(rejectPush.asRuntimeException());
-        } else if (data.length != header.getTotalBytes() || !sha256(data).equals(header.getSha256Hex())) {
+        } else if (data.length != header.getTotalBytes()
+            || !sha256(data).equals(header.getSha256Hex())) {
           out.onError(Status.INVALID_ARGUMENT.withDescription("bad bytes").asRuntimeException());
         } else {
           weights = data;
           version = header.getVersion();
-          out.onNext(PushWeightsResponse.newBuilder().setLiveVersion(version).setLoadSeconds(0.25).build());
+          out.onNext(
+              PushWeightsResponse.newBuilder()
+                  .setLiveVersion(version)
+                  .setLoadSeconds(0.25)
+                  .build());
           out.onCompleted();
         }
       }

@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A reward replica whose reward is the response length; it can fail its next calls with UNAVAILABLE. */
+/**
+ * A reward replica whose reward is the response length; it can fail its next calls with
+ * UNAVAILABLE.
+ */
 final class FakeReward extends RewardServiceGrpc.RewardServiceImplBase {
 
   final int maxItems;

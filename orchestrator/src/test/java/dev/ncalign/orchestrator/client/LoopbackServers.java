@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** Real gRPC servers on 127.0.0.1 ephemeral ports for client tests, with health, closed together. */
+/**
+ * Real gRPC servers on 127.0.0.1 ephemeral ports for client tests, with health, closed together.
+ */
 final class LoopbackServers implements AutoCloseable {
 
   static final Metadata.Key<String> AUTHORIZATION =
@@ -34,7 +36,9 @@ final class LoopbackServers implements AutoCloseable {
         new ServerInterceptor() {
           @Override
           public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(
-              io.grpc.ServerCall<Q, R> call, Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+              io.grpc.ServerCall<Q, R> call,
+              Metadata headers,
+              io.grpc.ServerCallHandler<Q, R> next) {
             String auth = headers.get(AUTHORIZATION);
             if (auth != null) {
               authorizations.add(auth);

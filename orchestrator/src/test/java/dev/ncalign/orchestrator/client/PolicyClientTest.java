@@ -27,7 +27,9 @@ class PolicyClientTest {
 
   /** Fast retries so failure paths take milliseconds. */
   static final ClientOptions FAST =
-      ClientOptions.defaults().withDeadline(Duration.ofSeconds(10)).withBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
+      ClientOptions.defaults()
+          .withDeadline(Duration.ofSeconds(10))
+          .withBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
 
   private final LoopbackServers servers = new LoopbackServers();
   private final List<AutoCloseable> clients = new ArrayList<>();
@@ -52,7 +54,8 @@ class PolicyClientTest {
 
   @Test
   void generateSpreadsPromptsOverReplicasAndKeepsOrder() throws Exception {
-    List<FakePolicy> fakes = List.of(new FakePolicy("a", 0), new FakePolicy("b", 0), new FakePolicy("c", 0));
+    List<FakePolicy> fakes =
+        List.of(new FakePolicy("a", 0), new FakePolicy("b", 0), new FakePolicy("c", 0));
     List<String> targets = new ArrayList<>();
     for (FakePolicy fake : fakes) {
       targets.add(servers.start(fake));
@@ -70,10 +73,11 @@ class PolicyClientTest {
     }
     // Every replica generated a contiguous slice of the prompts.
     List<String> seen = new ArrayList<>();
-    fakes.forEach(f -> {
-      assertEquals(1, f.generated.size());
-      seen.addAll(f.generated.get(0));
-    });
+    fakes.forEach(
+        f -> {
+          assertEquals(1, f.generated.size());
+          seen.addAll(f.generated.get(0));
+        });
     assertEquals(7, seen.size());
     assertEquals(prompts(7), seen.stream().sorted().toList());
     assertEquals(1, response.getPolicyVersion());
@@ -99,7 +103,8 @@ class PolicyClientTest {
   @Test
   void singlePromptCallsRotateOverReplicas() throws Exception {
     List<FakePolicy> fakes = List.of(new FakePolicy("a", 0), new FakePolicy("b", 0));
-    PolicyClient client = client(List.of(servers.start(fakes.get(0)), servers.start(fakes.get(1))), FAST);
+    PolicyClient client =
+        client(List.of(servers.start(fakes.get(0)), servers.start(fakes.get(1))), FAST);
     for (int i = 0; i < 4; i++) {
       client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance());
     }
@@ -120,7 +125,9 @@ class PolicyClientTest {
 
     // ComputeLogprobs: at most max_prompts × max_num_samples = 8 items per call, results in order.
     List<LogprobsItem> items =
-        IntStream.range(0, 19).mapToObj(i -> LogprobsItem.newBuilder().setResponse("r".repeat(i)).build()).toList();
+        IntStream.range(0, 19)
+            .mapToObj(i -> LogprobsItem.newBuilder().setResponse("r".repeat(i)).build())
+            .toList();
     List<SequenceLogprobs> results = client.logprobs(items).getResultsList();
     assertEquals(
         IntStream.range(0, 19).mapToDouble(i -> -i).boxed().toList(),
@@ -130,7 +137,8 @@ class PolicyClientTest {
 
   @Test
   void pushReachesEveryReplicaInChunksWithTheToken() throws Exception {
-    List<FakePolicy> fakes = List.of(new FakePolicy("a", 0), new FakePolicy("b", 0), new FakePolicy("c", 0));
+    List<FakePolicy> fakes =
+        List.of(new FakePolicy("a", 0), new FakePolicy("b", 0), new FakePolicy("c", 0));
     List<String> targets = new ArrayList<>();
     for (FakePolicy fake : fakes) {
       targets.add(servers.start(fake));
@@ -155,31 +163,38 @@ class PolicyClientTest {
       assertEquals(List.of(1 << 20, 1 << 20, weights.length - (2 << 20)), fake.chunkSizes);
       assertEquals(2, fake.version);
     }
-    assertEquals(List.of("Bearer s3cret", "Bearer s3cret", "Bearer s3cret"), servers.authorizations);
-    assertEquals(List.of(2L, 2L, 2L), client.info().stream().map(PolicyInfo::getLiveVersion).toList());
+    assertEquals(
+        List.of("Bearer s3cret", "Bearer s3cret", "Bearer s3cret"), servers.authorizations);
+    assertEquals(
+        List.of(2L, 2L, 2L), client.info().stream().map(PolicyInfo::getLiveVersion).toList());
   }
 
   @Test
   void pushFailsNamingTheReplicaThatRejected() throws Exception {
     FakePolicy good = new FakePolicy("good", 0);
     FakePolicy bad = new FakePolicy("bad", 0);
-    bad.rejectPush = Status.FAILED_PRECONDITION.withDescription("shape mismatch for lm_head.weight");
+    bad.rejectPush =
+        Status.FAILED_PRECONDITION.withDescription("shape mismatch for lm_head.weight");
     String goodTarget = servers.start(good);
     String badTarget = servers.start(bad);
     PolicyClient client = client(List.of(goodTarget, badTarget), FAST);
 
-    RpcException e = assertThrows(RpcException.class, () -> client.pushWeights(2, new byte[] {1, 2, 3}));
+    RpcException e =
+        assertThrows(RpcException.class, () -> client.pushWeights(2, new byte[] {1, 2, 3}));
 
     assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
     assertEquals(
-        "policy PushWeights failed on 1 of 2 replicas: " + badTarget
+        "policy PushWeights failed on 1 of 2 replicas: "
+            + badTarget
             + " (FAILED_PRECONDITION: shape mismatch for lm_head.weight)",
         e.getMessage());
     assertEquals(2, good.version);
     assertEquals(1, bad.version);
     // Samples would now mix versions: the client refuses rather than train on them.
     IllegalStateException mixed =
-        assertThrows(IllegalStateException.class, () -> client.generate(prompts(2), 1, SamplingParams.getDefaultInstance()));
+        assertThrows(
+            IllegalStateException.class,
+            () -> client.generate(prompts(2), 1, SamplingParams.getDefaultInstance()));
     assertTrue(mixed.getMessage().contains("different versions"), mixed.getMessage());
   }
 
@@ -190,7 +205,8 @@ class PolicyClientTest {
     client.info(); // GetInfo is not subject to the countdown; fetch limits first
 
     fake.unavailableCalls.set(3);
-    GenerateResponse response = client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance());
+    GenerateResponse response =
+        client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance());
 
     assertEquals(1, response.getCompletionsCount());
     assertEquals(1, fake.generated.size());
@@ -203,7 +219,11 @@ class PolicyClientTest {
     PolicyClient client =
         client(List.of(LoopbackServers.deadTarget(), servers.start(fake)), FAST.withRetries(0));
     for (int i = 0; i < 3; i++) {
-      assertEquals(1, client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance()).getCompletionsCount());
+      assertEquals(
+          1,
+          client
+              .generate(List.of("x"), 1, SamplingParams.getDefaultInstance())
+              .getCompletionsCount());
     }
     assertEquals(3, fake.generated.size());
   }
@@ -215,10 +235,14 @@ class PolicyClientTest {
     PolicyClient client = client(List.of(first, second), FAST.withRetries(2));
 
     RpcException e =
-        assertThrows(RpcException.class, () -> client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance()));
+        assertThrows(
+            RpcException.class,
+            () -> client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance()));
 
     assertEquals(Status.Code.UNAVAILABLE, e.code());
-    assertTrue(e.getMessage().startsWith("every policy replica is down: " + first + " (UNAVAILABLE: "), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("every policy replica is down: " + first + " (UNAVAILABLE: "),
+        e.getMessage());
     assertTrue(e.getMessage().contains(", " + second + " (UNAVAILABLE: "), e.getMessage());
     assertTrue(e.getMessage().endsWith("; 3 attempts each"), e.getMessage());
     assertFalse(client.awaitReady(Duration.ofMillis(200)));
@@ -227,12 +251,15 @@ class PolicyClientTest {
   @Test
   void deadlineExceededIsReportedNotRetried() throws Exception {
     FakePolicy fake = new FakePolicy("slow", 0);
-    PolicyClient client = client(List.of(servers.start(fake)), FAST.withDeadline(Duration.ofMillis(300)));
+    PolicyClient client =
+        client(List.of(servers.start(fake)), FAST.withDeadline(Duration.ofMillis(300)));
     client.info();
     fake.hang = true;
 
     RpcException e =
-        assertThrows(RpcException.class, () -> client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance()));
+        assertThrows(
+            RpcException.class,
+            () -> client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance()));
 
     assertEquals(Status.Code.DEADLINE_EXCEEDED, e.code());
     assertTrue(e.getMessage().startsWith("policy Generate on 127.0.0.1:"), e.getMessage());
@@ -241,7 +268,9 @@ class PolicyClientTest {
   @Test
   void readyWhenEveryReplicaServes() throws Exception {
     PolicyClient client =
-        client(List.of(servers.start(new FakePolicy("a", 0)), servers.start(new FakePolicy("b", 0))), FAST);
+        client(
+            List.of(servers.start(new FakePolicy("a", 0)), servers.start(new FakePolicy("b", 0))),
+            FAST);
     assertTrue(client.awaitReady(Duration.ofSeconds(10)));
   }
 }

@@ -27,7 +27,9 @@ class RewardClientTest {
   }
 
   private static List<ScoreItem> items(int n) {
-    return IntStream.range(0, n).mapToObj(i -> ScoreItem.newBuilder().setPrompt("p").setResponse("r".repeat(i)).build()).toList();
+    return IntStream.range(0, n)
+        .mapToObj(i -> ScoreItem.newBuilder().setPrompt("p").setResponse("r".repeat(i)).build())
+        .toList();
   }
 
   @Test
@@ -43,8 +45,12 @@ class RewardClientTest {
       expected[i] = i;
     }
     assertArrayEquals(expected, rewards);
-    assertTrue(a.batches.stream().allMatch(n -> n <= 3) && b.batches.stream().allMatch(n -> n <= 3));
-    assertEquals(10, a.batches.stream().mapToInt(Integer::intValue).sum() + b.batches.stream().mapToInt(Integer::intValue).sum());
+    assertTrue(
+        a.batches.stream().allMatch(n -> n <= 3) && b.batches.stream().allMatch(n -> n <= 3));
+    assertEquals(
+        10,
+        a.batches.stream().mapToInt(Integer::intValue).sum()
+            + b.batches.stream().mapToInt(Integer::intValue).sum());
     assertTrue(!a.batches.isEmpty() && !b.batches.isEmpty(), "both replicas scored");
   }
 
@@ -69,7 +75,9 @@ class RewardClientTest {
 
     RpcException e = assertThrows(RpcException.class, () -> client.score(items(1)));
     assertEquals(Status.Code.UNAVAILABLE, e.code());
-    assertEquals("every reward replica is down: " + target + " (UNAVAILABLE: busy); 2 attempts each", e.getMessage());
+    assertEquals(
+        "every reward replica is down: " + target + " (UNAVAILABLE: busy); 2 attempts each",
+        e.getMessage());
     assertEquals(3, fake.unavailableCalls.get());
   }
 

@@ -46,10 +46,12 @@ class ConfigLoaderTest {
     assertEquals(List.of("127.0.0.1:50051"), online.policy().targets());
     assertFalse(online.reward().local());
 
-    assertEquals(Mode.OFFLINE, ConfigLoader.load(CONFIGS.resolve("offline.yaml"), List.of()).mode());
+    assertEquals(
+        Mode.OFFLINE, ConfigLoader.load(CONFIGS.resolve("offline.yaml"), List.of()).mode());
 
     RunConfig.Grid grid = ConfigLoader.load(CONFIGS.resolve("compare.yaml"), List.of()).grid();
-    assertEquals(List.of(LossType.NCA, LossType.INFONCA, LossType.DPO, LossType.NCA_PAIR), grid.losses());
+    assertEquals(
+        List.of(LossType.NCA, LossType.INFONCA, LossType.DPO, LossType.NCA_PAIR), grid.losses());
     assertEquals(List.of(Mode.ONLINE, Mode.OFFLINE), grid.modes());
     assertEquals(List.of(1L, 2L, 3L), grid.seeds());
   }
@@ -65,7 +67,9 @@ class ConfigLoaderTest {
 
   @Test
   void enumsAcceptAnyCase() {
-    RunConfig config = ConfigLoader.parse("mode: OFFLINE\nloss: {type: infonca}\noffline: {dataset: d.jsonl}\n", List.of());
+    RunConfig config =
+        ConfigLoader.parse(
+            "mode: OFFLINE\nloss: {type: infonca}\noffline: {dataset: d.jsonl}\n", List.of());
     assertEquals(Mode.OFFLINE, config.mode());
     assertEquals(LossType.INFONCA, config.loss().type());
   }
@@ -80,7 +84,9 @@ class ConfigLoaderTest {
   void wrongTypeNamesTheField() {
     assertError("config error: loss.beta: expected a number", "loss: {beta: abc}\n");
     assertError("config error: sampling.k: expected an integer", "sampling: {k: 2.5}\n");
-    assertError("config error: loss.type: expected one of NCA, INFONCA, DPO, NCA_PAIR", "loss: {type: PPO}\n");
+    assertError(
+        "config error: loss.type: expected one of NCA, INFONCA, DPO, NCA_PAIR",
+        "loss: {type: PPO}\n");
     assertError("config error: loss: expected a mapping", "loss: 3\n");
     assertError("config error: policy.targets: expected a list", "policy: {targets: {a: 1}}\n");
   }
@@ -89,12 +95,15 @@ class ConfigLoaderTest {
   void outOfRangeNamesTheFieldAndValue() {
     assertEquals("config error: loss.beta must be > 0 (got -1)", errorOf("loss: {beta: -1}\n"));
     assertEquals("config error: sampling.k must be >= 2 (got 1)", errorOf("sampling: {k: 1}\n"));
-    assertEquals("config error: sampling.top_p must be in (0, 1] (got 1.5)", errorOf("sampling: {top_p: 1.5}\n"));
+    assertEquals(
+        "config error: sampling.top_p must be in (0, 1] (got 1.5)",
+        errorOf("sampling: {top_p: 1.5}\n"));
     assertEquals(
         "config error: policy.targets[1] must be host:port (got nohost)",
         errorOf("policy: {targets: ['127.0.0.1:5000', nohost]}\n"));
     assertEquals(
-        "config error: offline.dataset must be set when mode is offline", errorOf("mode: offline\n"));
+        "config error: offline.dataset must be set when mode is offline",
+        errorOf("mode: offline\n"));
   }
 
   @Test
@@ -108,28 +117,35 @@ class ConfigLoaderTest {
   @Test
   void missingConfigFileIsNamed(@TempDir Path dir) {
     Path missing = dir.resolve("nope.yaml");
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing, List.of()));
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(missing, List.of()));
     assertEquals("config error: no such file " + missing.toAbsolutePath(), e.getMessage());
   }
 
   @Test
   void missingModelDirectoryIsNamed(@TempDir Path dir) throws IOException {
     RunConfig config = ConfigLoader.parse("policy: {model: /x/none}\n", List.of());
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigValidator.checkFiles(config));
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigValidator.checkFiles(config));
     assertEquals("config error: policy.model: no such directory /x/none", e.getMessage());
 
     Files.createDirectories(dir.resolve("policy"));
     RunConfig noReward =
-        ConfigLoader.parse("policy: {model: " + dir.resolve("policy") + "}\nreward: {model: /y}\n", List.of());
+        ConfigLoader.parse(
+            "policy: {model: " + dir.resolve("policy") + "}\nreward: {model: /y}\n", List.of());
     e = assertThrows(ConfigException.class, () -> ConfigValidator.checkFiles(noReward));
     assertEquals("config error: reward.model: no such directory /y", e.getMessage());
   }
 
   @Test
-  void remoteServersNeedNoLocalModel() {
+  void remoteServersNeedNoLocalModel(@TempDir Path dir) throws Exception {
+    Path prompts = Files.writeString(dir.resolve("prompts.jsonl"), "{\"prompt\": \"p\"}\n");
     RunConfig config =
         ConfigLoader.parse(
-            "policy: {model: /x, targets: ['h:1']}\nreward: {model: /y, targets: ['h:2']}\n", List.of());
+            "policy: {model: /x, targets: ['h:1']}\nreward: {model: /y, targets: ['h:2']}\nprompts: {file: "
+                + prompts
+                + "}\n",
+            List.of());
     ConfigValidator.checkFiles(config);
   }
 
@@ -138,7 +154,11 @@ class ConfigLoaderTest {
     RunConfig config =
         ConfigLoader.parse(
             "loss: {type: NCA}\n",
-            List.of("loss.type=INFONCA", "optimizer.lr=1e-3", "policy.targets=[a:1, b:2]", "grid.losses=[DPO]",
+            List.of(
+                "loss.type=INFONCA",
+                "optimizer.lr=1e-3",
+                "policy.targets=[a:1, b:2]",
+                "grid.losses=[DPO]",
                 "grid.seeds=[1, 2]"));
     assertEquals(LossType.INFONCA, config.loss().type());
     assertEquals(1e-3, config.optimizer().lr());
@@ -149,22 +169,31 @@ class ConfigLoaderTest {
         "config error: unknown key optimizer.lrr",
         errorOf("", "optimizer.lrr=1").replaceAll(" \\(known keys.*", ""));
     assertEquals("config error: loss.beta must be > 0 (got 0)", errorOf("", "loss.beta=0"));
-    assertTrue(errorOf("", "loss.beta").startsWith("config error: override loss.beta: expected path=value"));
+    assertTrue(
+        errorOf("", "loss.beta")
+            .startsWith("config error: override loss.beta: expected path=value"));
   }
 
   @Test
   void aGridAxisLeftOutTakesTheSingleRunsValue() {
     RunConfig config =
-        ConfigLoader.parse("run: {seed: 7}\nloss: {type: DPO}\ngrid: {losses: [NCA, INFONCA]}\n", List.of());
-    assertEquals(new RunConfig.Grid(List.of(LossType.NCA, LossType.INFONCA), List.of(Mode.ONLINE), List.of(7L)),
+        ConfigLoader.parse(
+            "run: {seed: 7}\nloss: {type: DPO}\ngrid: {losses: [NCA, INFONCA]}\n", List.of());
+    assertEquals(
+        new RunConfig.Grid(
+            List.of(LossType.NCA, LossType.INFONCA), List.of(Mode.ONLINE), List.of(7L)),
         config.grid());
-    assertEquals(List.of(LossType.DPO), ConfigLoader.parse("loss: {type: DPO}\ngrid: {}\n", List.of()).grid().losses());
-    assertEquals("config error: grid.seeds must list at least one value", errorOf("grid: {seeds: []}\n"));
+    assertEquals(
+        List.of(LossType.DPO),
+        ConfigLoader.parse("loss: {type: DPO}\ngrid: {}\n", List.of()).grid().losses());
+    assertEquals(
+        "config error: grid.seeds must list at least one value", errorOf("grid: {seeds: []}\n"));
   }
 
   @Test
   void yamlRoundTripsEveryField() {
-    RunConfig config = ConfigLoader.load(CONFIGS.resolve("compare.yaml"), List.of("clients.token_file=/t"));
+    RunConfig config =
+        ConfigLoader.load(CONFIGS.resolve("compare.yaml"), List.of("clients.token_file=/t"));
     assertEquals(config, ConfigLoader.parse(ConfigLoader.toYaml(config), List.of()));
   }
 
@@ -172,7 +201,8 @@ class ConfigLoaderTest {
   void clientSettingsBecomeClientOptions(@TempDir Path dir) throws IOException {
     Path token = Files.writeString(dir.resolve("token"), "s3cret\n");
     RunConfig config =
-        ConfigLoader.parse("clients: {deadline_seconds: 2.5, retries: 0, token_file: " + token + "}\n", List.of());
+        ConfigLoader.parse(
+            "clients: {deadline_seconds: 2.5, retries: 0, token_file: " + token + "}\n", List.of());
     ClientOptions options = config.clients().options();
     assertEquals(Duration.ofMillis(2500), options.deadline());
     assertEquals(0, options.retries());
@@ -187,6 +217,7 @@ class ConfigLoaderTest {
   }
 
   private static String errorOf(String yaml, String... overrides) {
-    return assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, List.of(overrides))).getMessage();
+    return assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, List.of(overrides)))
+        .getMessage();
   }
 }

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ncalign.lm.model.ModelConfig;
+import dev.ncalign.lm.model.TextCodec;
+import dev.ncalign.lm.model.TinyModelFactory;
+import dev.ncalign.lm.model.TinyModelSpec;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
-import dev.ncalign.policy.model.ModelConfig;
-import dev.ncalign.policy.model.TextCodec;
-import dev.ncalign.policy.model.TinyModelFactory;
-import dev.ncalign.policy.model.TinyModelSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +28,15 @@ class BatchSourcesTest {
 
   @BeforeAll
   static void tokenizer() {
-    Path model = TinyModelFactory.write(tmp.resolve("model"),
-        List.of("a", "b", "c", "good", "bad", "prompt", "."), TinyModelSpec.tiny(), 1);
-    codec = TextCodec.load(model.resolve("tokenizer.json"), ModelConfig.read(model.resolve("config.json")));
+    Path model =
+        TinyModelFactory.write(
+            tmp.resolve("model"),
+            List.of("a", "b", "c", "good", "bad", "prompt", "."),
+            TinyModelSpec.tiny(),
+            1);
+    codec =
+        TextCodec.load(
+            model.resolve("tokenizer.json"), ModelConfig.read(model.resolve("config.json")));
   }
 
   @AfterAll
@@ -47,8 +53,12 @@ class BatchSourcesTest {
     PromptSet set = PromptSet.split(prompts);
     assertEquals(List.of("p4", "p9"), set.eval());
     assertEquals(8, set.train().size());
-    assertEquals(set.forRound(7, 3, 8), set.forRound(7, 3, 8), "a resumed run draws the same prompts");
-    assertEquals(new HashSet<>(set.train()), new HashSet<>(set.forRound(7, 3, 8)), "no repeats while they last");
+    assertEquals(
+        set.forRound(7, 3, 8), set.forRound(7, 3, 8), "a resumed run draws the same prompts");
+    assertEquals(
+        new HashSet<>(set.train()),
+        new HashSet<>(set.forRound(7, 3, 8)),
+        "no repeats while they last");
     assertNotEquals(set.forRound(7, 3, 8), set.forRound(7, 4, 8));
     assertEquals(List.of("p4", "p9", "p4"), set.evalPrompts(3));
   }
@@ -58,14 +68,20 @@ class BatchSourcesTest {
     Path file = tmp.resolve("data.jsonl");
     List<ScoredPrompt> rows = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
-      rows.add(new ScoredPrompt("prompt " + i, codec.encodePrompt("prompt"),
-          List.of(ScoredResponse.ending(codec, "good .", 1f), ScoredResponse.ending(codec, "bad .", -1f + i))));
+      rows.add(
+          new ScoredPrompt(
+              "prompt " + i,
+              codec.encodePrompt("prompt"),
+              List.of(
+                  ScoredResponse.ending(codec, "good .", 1f),
+                  ScoredResponse.ending(codec, "bad .", -1f + i))));
     }
     OfflineDataset.write(file, rows);
     OfflineDataset dataset = OfflineDataset.load(file, codec, 4, 9);
     assertEquals(6, dataset.size());
     ScoredResponse first = dataset.prompts().get(0).responses().get(0);
-    assertEquals(codec.eosId(), first.tokenIds()[first.tokenIds().length - 1], "responses end with eos");
+    assertEquals(
+        codec.eosId(), first.tokenIds()[first.tokenIds().length - 1], "responses end with eos");
 
     // Rounds 1-3 take 12 prompts: exactly two passes over the 6.
     List<String> seen = new ArrayList<>();
@@ -74,7 +90,9 @@ class BatchSourcesTest {
     }
     assertEquals(6, new HashSet<>(seen.subList(0, 6)).size(), "first pass holds every prompt once");
     assertEquals(6, new HashSet<>(seen.subList(6, 12)).size(), "second pass too");
-    assertEquals(texts(dataset.next(2)), texts(OfflineDataset.load(file, codec, 4, 9).next(2)),
+    assertEquals(
+        texts(dataset.next(2)),
+        texts(OfflineDataset.load(file, codec, 4, 9).next(2)),
         "a round is a function of the seed and its number");
     assertNotEquals(texts(dataset.next(2)), texts(OfflineDataset.load(file, codec, 4, 10).next(2)));
   }
@@ -86,18 +104,22 @@ class BatchSourcesTest {
   @Test
   void malformedDatasetRowsNameTheLine() throws Exception {
     Path file = tmp.resolve("bad.jsonl");
-    Files.writeString(file, "{\"prompt\": \"prompt\", \"responses\": [{\"text\": \"good\", \"reward\": 1}]}\n"
-        + "{\"prompt\": \"prompt\", \"responses\": [{\"text\": \"good\"}]}\n");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> OfflineDataset.load(file, codec, 2, 1));
+    Files.writeString(
+        file,
+        "{\"prompt\": \"prompt\", \"responses\": [{\"text\": \"good\", \"reward\": 1}]}\n"
+            + "{\"prompt\": \"prompt\", \"responses\": [{\"text\": \"good\"}]}\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> OfflineDataset.load(file, codec, 2, 1));
     assertTrue(e.getMessage().contains("bad.jsonl:2"), e.getMessage());
   }
 
   @Test
   void responseStatsCountLengthAndDistinctBigrams() {
-    ResponseStats stats = ResponseStats.of(List.of(
-        new ScoredResponse("", new int[] {1, 2, 3}, 0f),
-        new ScoredResponse("", new int[] {1, 2, 1, 2}, 0f)));
+    ResponseStats stats =
+        ResponseStats.of(
+            List.of(
+                new ScoredResponse("", new int[] {1, 2, 3}, 0f),
+                new ScoredResponse("", new int[] {1, 2, 1, 2}, 0f)));
     assertEquals(3.5, stats.meanLength(), 1e-9);
     // bigrams: (1,2) (2,3) | (1,2) (2,1) (1,2) -> 3 distinct of 5
     assertEquals(0.6, stats.distinct2(), 1e-9);

@@ -79,9 +79,24 @@ class AlignmentLossesTest {
     float[][] ref = {{-1.5f, -1.5f}, {-2f, -2f}};
     float[][] rewards = {{1f, 0f}, {0f, 3f}};
     for (LossType type : LossType.values()) {
-      double first = loss(type, new float[][] {policy[0]}, new float[][] {ref[0]}, new float[][] {rewards[0]}, 1f, 1f);
-      double second = loss(type, new float[][] {policy[1]}, new float[][] {ref[1]}, new float[][] {rewards[1]}, 1f, 1f);
-      assertEquals((first + second) / 2, loss(type, policy, ref, rewards, 1f, 1f), 1e-5, type.name());
+      double first =
+          loss(
+              type,
+              new float[][] {policy[0]},
+              new float[][] {ref[0]},
+              new float[][] {rewards[0]},
+              1f,
+              1f);
+      double second =
+          loss(
+              type,
+              new float[][] {policy[1]},
+              new float[][] {ref[1]},
+              new float[][] {rewards[1]},
+              1f,
+              1f);
+      assertEquals(
+          (first + second) / 2, loss(type, policy, ref, rewards, 1f, 1f), 1e-5, type.name());
     }
   }
 
@@ -106,7 +121,11 @@ class AlignmentLossesTest {
         policy[i][j] = (float) (saved - h);
         double down = reference(type, policy, ref, rewards, beta, alpha);
         policy[i][j] = (float) saved;
-        assertEquals((up - down) / (2 * h), analytic[i * k + j], 2e-3, type + " d/dpolicy[" + i + "][" + j + "]");
+        assertEquals(
+            (up - down) / (2 * h),
+            analytic[i * k + j],
+            2e-3,
+            type + " d/dpolicy[" + i + "][" + j + "]");
       }
     }
   }
@@ -137,17 +156,30 @@ class AlignmentLossesTest {
   @ParameterizedTest
   @EnumSource(LossType.class)
   void maskedLossEqualsTheLossOfTheSmallerArray(LossType type) {
-    // Prompt 0 keeps responses 0, 2, 3; prompt 1 keeps 1, 3; absent slots hold garbage (NaN included).
+    // Prompt 0 keeps responses 0, 2, 3; prompt 1 keeps 1, 3; absent slots hold garbage (NaN
+    // included).
     float nan = Float.NaN;
     float[][] policy = {{-1f, nan, -2.5f, -0.5f}, {99f, -2f, 7f, -1f}};
     float[][] ref = {{-1.5f, 3f, -2f, -1f}, {nan, -1.5f, 1f, -1.2f}};
     float[][] rewards = {{0.5f, nan, 2f, -1f}, {Float.POSITIVE_INFINITY, 1f, 5f, 0.2f}};
     float[][] mask = {{1, 0, 1, 1}, {0, 1, 0, 1}};
     double masked = loss(type, policy, ref, rewards, mask, 0.4f, 0.5f);
-    double first = loss(type, new float[][] {{-1f, -2.5f, -0.5f}}, new float[][] {{-1.5f, -2f, -1f}},
-        new float[][] {{0.5f, 2f, -1f}}, 0.4f, 0.5f);
-    double second = loss(type, new float[][] {{-2f, -1f}}, new float[][] {{-1.5f, -1.2f}},
-        new float[][] {{1f, 0.2f}}, 0.4f, 0.5f);
+    double first =
+        loss(
+            type,
+            new float[][] {{-1f, -2.5f, -0.5f}},
+            new float[][] {{-1.5f, -2f, -1f}},
+            new float[][] {{0.5f, 2f, -1f}},
+            0.4f,
+            0.5f);
+    double second =
+        loss(
+            type,
+            new float[][] {{-2f, -1f}},
+            new float[][] {{-1.5f, -1.2f}},
+            new float[][] {{1f, 0.2f}},
+            0.4f,
+            0.5f);
     assertEquals((first + second) / 2, masked, 1e-5);
   }
 
@@ -158,13 +190,22 @@ class AlignmentLossesTest {
     float[][] ref = {{-2f, -2f, -2f}, {-1f, -2f, -2f}, {0f, 0f, 0f}};
     float[][] rewards = {{1f, 0f, 2f}, {Float.NaN, 1f, 1f}, {0f, 0f, 0f}};
     float[][] mask = {{1, 1, 1}, {0, 1, 0}, {0, 0, 0}};
-    double alone = loss(type, new float[][] {policy[0]}, new float[][] {ref[0]}, new float[][] {rewards[0]}, 1f, 1f);
+    double alone =
+        loss(
+            type,
+            new float[][] {policy[0]},
+            new float[][] {ref[0]},
+            new float[][] {rewards[0]},
+            1f,
+            1f);
     assertEquals(alone, loss(type, policy, ref, rewards, mask, 1f, 1f), 1e-6);
     float[] grad = gradient(type, policy, ref, rewards, mask, 1f, 1f);
     for (int j = 0; j < 6; j++) {
       assertEquals(0f, grad[3 + j], 0f, "no gradient to prompts without a pair");
     }
-    assertEquals(0.0, loss(type, policy, ref, rewards, new float[][] {{1, 0, 0}, {0, 0, 0}, {0, 0, 1}}, 1f, 1f));
+    assertEquals(
+        0.0,
+        loss(type, policy, ref, rewards, new float[][] {{1, 0, 0}, {0, 0, 0}, {0, 0, 1}}, 1f, 1f));
   }
 
   @ParameterizedTest
@@ -186,10 +227,14 @@ class AlignmentLossesTest {
     float[][] shifted = {{-2f + 1.5f, -3f + 1.5f, -4f + 1.5f}};
     float[][] ref = {{-3f, -3f, -3f}};
     float[][] rewards = {{1f, 0f, -1f}};
-    assertEquals(loss(LossType.INFONCA, policy, ref, rewards, 1f, 1f),
-        loss(LossType.INFONCA, shifted, ref, rewards, 1f, 1f), 1e-5);
-    assertNotEquals(loss(LossType.NCA, policy, ref, rewards, 1f, 1f),
-        loss(LossType.NCA, shifted, ref, rewards, 1f, 1f), 1e-3);
+    assertEquals(
+        loss(LossType.INFONCA, policy, ref, rewards, 1f, 1f),
+        loss(LossType.INFONCA, shifted, ref, rewards, 1f, 1f),
+        1e-5);
+    assertNotEquals(
+        loss(LossType.NCA, policy, ref, rewards, 1f, 1f),
+        loss(LossType.NCA, shifted, ref, rewards, 1f, 1f),
+        1e-3);
     // So InfoNCA's gradient sums to zero over a prompt: it cannot raise every likelihood at once.
     float[] infoGrad = gradient(LossType.INFONCA, policy, ref, rewards, 1f, 1f);
     assertEquals(0f, infoGrad[0] + infoGrad[1] + infoGrad[2], 1e-6f);
@@ -207,7 +252,8 @@ class AlignmentLossesTest {
     for (float g : gradient(LossType.NCA, stationary, ref, rewards, 1f, 1f)) {
       assertEquals(0f, g, 1e-6f);
     }
-    // Descending NCA from the reference moves every response towards it: likelihood rises exactly where
+    // Descending NCA from the reference moves every response towards it: likelihood rises exactly
+    // where
     // w_i > 1/K and falls where w_i < 1/K.
     float[][] policy = {{0f, 0f, 0f, 0f}};
     for (int step = 0; step < 300; step++) {
@@ -218,7 +264,8 @@ class AlignmentLossesTest {
     }
     for (int i = 0; i < 4; i++) {
       assertEquals(w[i] > 0.25, policy[0][i] > 0f, "response " + i + " w=" + w[i]);
-      assertTrue(Math.abs(policy[0][i] - stationary[0][i]) < 0.5 * Math.abs(stationary[0][i]),
+      assertTrue(
+          Math.abs(policy[0][i] - stationary[0][i]) < 0.5 * Math.abs(stationary[0][i]),
           "response " + i + " at " + policy[0][i] + ", heading for " + stationary[0][i]);
     }
   }
@@ -228,13 +275,17 @@ class AlignmentLossesTest {
     float[][] ok = {{0f, 1f}};
     assertMessage("beta", () -> loss(LossType.NCA, ok, ok, ok, 0f, 1f));
     assertMessage("alpha", () -> loss(LossType.NCA, ok, ok, ok, 1f, -1f));
-    assertMessage("rewards", () -> loss(LossType.NCA, ok, ok, new float[][] {{0f, Float.NaN}}, 1f, 1f));
-    assertMessage("refLogps", () -> loss(LossType.NCA, ok, new float[][] {{0f, 1f, 2f}}, ok, 1f, 1f));
+    assertMessage(
+        "rewards", () -> loss(LossType.NCA, ok, ok, new float[][] {{0f, Float.NaN}}, 1f, 1f));
+    assertMessage(
+        "refLogps", () -> loss(LossType.NCA, ok, new float[][] {{0f, 1f, 2f}}, ok, 1f, 1f));
     assertMessage("mask", () -> loss(LossType.NCA, ok, ok, ok, new float[][] {{1f, 0.5f}}, 1f, 1f));
-    assertMessage("policyLogps", () -> {
-      NDArray flat = manager.create(new float[] {0f, 1f});
-      AlignmentLosses.compute(LossType.NCA, flat, flat, flat, 1f, 1f);
-    });
+    assertMessage(
+        "policyLogps",
+        () -> {
+          NDArray flat = manager.create(new float[] {0f, 1f});
+          AlignmentLosses.compute(LossType.NCA, flat, flat, flat, 1f, 1f);
+        });
   }
 
   private static void assertMessage(String word, Runnable call) {
@@ -242,30 +293,52 @@ class AlignmentLossesTest {
     assertTrue(e.getMessage().contains(word), e.getMessage());
   }
 
-  private double loss(LossType type, float[][] policy, float[][] ref, float[][] rewards, float beta, float alpha) {
+  private double loss(
+      LossType type, float[][] policy, float[][] ref, float[][] rewards, float beta, float alpha) {
     return loss(type, policy, ref, rewards, ones(policy), beta, alpha);
   }
 
   private double loss(
-      LossType type, float[][] policy, float[][] ref, float[][] rewards, float[][] mask, float beta, float alpha) {
+      LossType type,
+      float[][] policy,
+      float[][] ref,
+      float[][] rewards,
+      float[][] mask,
+      float beta,
+      float alpha) {
     try (NDManager step = manager.newSubManager()) {
-      return AlignmentLosses.compute(type, matrix(step, policy), matrix(step, ref), matrix(step, rewards),
-          matrix(step, mask), beta, alpha).getFloat();
+      return AlignmentLosses.compute(
+              type,
+              matrix(step, policy),
+              matrix(step, ref),
+              matrix(step, rewards),
+              matrix(step, mask),
+              beta,
+              alpha)
+          .getFloat();
     }
   }
 
-  private float[] gradient(LossType type, float[][] policy, float[][] ref, float[][] rewards, float beta, float alpha) {
+  private float[] gradient(
+      LossType type, float[][] policy, float[][] ref, float[][] rewards, float beta, float alpha) {
     return gradient(type, policy, ref, rewards, ones(policy), beta, alpha);
   }
 
   private float[] gradient(
-      LossType type, float[][] policy, float[][] ref, float[][] rewards, float[][] mask, float beta, float alpha) {
+      LossType type,
+      float[][] policy,
+      float[][] ref,
+      float[][] rewards,
+      float[][] mask,
+      float beta,
+      float alpha) {
     try (NDManager step = manager.newSubManager()) {
       NDArray p = matrix(step, policy);
       p.setRequiresGradient(true);
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray value = AlignmentLosses.compute(type, p, matrix(step, ref), matrix(step, rewards),
-            matrix(step, mask), beta, alpha);
+        NDArray value =
+            AlignmentLosses.compute(
+                type, p, matrix(step, ref), matrix(step, rewards), matrix(step, mask), beta, alpha);
         collector.backward(value);
       }
       return p.getGradient().toFloatArray();
@@ -319,17 +392,20 @@ class AlignmentLossesTest {
       double lse = Math.log(java.util.Arrays.stream(r).map(Math::exp).sum());
       double value = 0;
       for (int i = 0; i < k; i++) {
-        value += switch (type) {
-          case INFONCA -> -w[i] * (r[i] - lse);
-          case NCA -> -w[i] * logSigmoid(r[i]) - logSigmoid(-r[i]) / k;
-          default -> 0;
-        };
+        value +=
+            switch (type) {
+              case INFONCA -> -w[i] * (r[i] - lse);
+              case NCA -> -w[i] * logSigmoid(r[i]) - logSigmoid(-r[i]) / k;
+              default -> 0;
+            };
       }
-      value += switch (type) {
-        case DPO -> -logSigmoid(r[c] - r[rej]);
-        case NCA_PAIR -> -logSigmoid(r[c]) - 0.5 * logSigmoid(-r[c]) - 0.5 * logSigmoid(-r[rej]);
-        default -> 0;
-      };
+      value +=
+          switch (type) {
+            case DPO -> -logSigmoid(r[c] - r[rej]);
+            case NCA_PAIR ->
+                -logSigmoid(r[c]) - 0.5 * logSigmoid(-r[c]) - 0.5 * logSigmoid(-r[rej]);
+            default -> 0;
+          };
       total += value;
     }
     return total / policy.length;

@@ -23,18 +23,42 @@ class MetricsPlotTest {
 
   @TempDir Path dir;
 
-  /** A run whose reward climbs while the worst response's log-prob falls, like a healthy NCA run. */
+  /**
+   * A run whose reward climbs while the worst response's log-prob falls, like a healthy NCA run.
+   */
   static List<RoundMetrics> run(int rounds, double lift, boolean evaluated) {
     return IntStream.rangeClosed(1, rounds)
-        .mapToObj(r -> new RoundMetrics(
-            r, evaluated ? Mode.OFFLINE : Mode.ONLINE, r, 4L * r, -1 + lift * Math.log(r), -3, 2, 0.69 - 0.01 * r,
-            -18 + 0.2 * r, -17.8 + 0.2 * r, -22 - 0.5 * r, -22.5 - 0.5 * r, r == 3 ? Double.NaN : 0.01 * r,
-            14 - 0.1 * r, 0.8 - 0.005 * r, 0, 2, 0.3, 3, 0.4, 300, evaluated && r % 2 == 0 ? -0.5 + 0.1 * r : null))
+        .mapToObj(
+            r ->
+                new RoundMetrics(
+                    r,
+                    evaluated ? Mode.OFFLINE : Mode.ONLINE,
+                    r,
+                    4L * r,
+                    -1 + lift * Math.log(r),
+                    -3,
+                    2,
+                    0.69 - 0.01 * r,
+                    -18 + 0.2 * r,
+                    -17.8 + 0.2 * r,
+                    -22 - 0.5 * r,
+                    -22.5 - 0.5 * r,
+                    r == 3 ? Double.NaN : 0.01 * r,
+                    14 - 0.1 * r,
+                    0.8 - 0.005 * r,
+                    0,
+                    2,
+                    0.3,
+                    3,
+                    0.4,
+                    300,
+                    evaluated && r % 2 == 0 ? -0.5 + 0.1 * r : null))
         .toList();
   }
 
   static RoundMetrics withReward(int round, double meanReward) {
-    return new RoundMetrics(round, Mode.ONLINE, 1, 1, meanReward, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
+    return new RoundMetrics(
+        round, Mode.ONLINE, 1, 1, meanReward, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
   }
 
   @Test
@@ -68,14 +92,16 @@ class MetricsPlotTest {
     series.put("NCA", List.of(run(10, 0.6, false), run(10, 0.5, false), run(7, 0.7, false)));
     series.put("InfoNCA", List.of(run(10, 0.3, false), run(10, 0.35, false)));
     Path png = dir.resolve("bands.png");
-    MetricsPlot.plotCompareMean(series, RoundMetrics::bestLogpAfter, "best log-prob after update", png);
+    MetricsPlot.plotCompareMean(
+        series, RoundMetrics::bestLogpAfter, "best log-prob after update", png);
     assertPng(png);
   }
 
   @Test
   void bandIsMeanAndDeviationPerRound() {
     List<RoundMetrics> a = List.of(withReward(1, 1), withReward(2, 5));
-    List<RoundMetrics> b = List.of(withReward(1, 3), withReward(2, 5), withReward(3, 5), withReward(4, Double.NaN));
+    List<RoundMetrics> b =
+        List.of(withReward(1, 3), withReward(2, 5), withReward(3, 5), withReward(4, Double.NaN));
     Band band = Band.of(List.of(a, b), RoundMetrics::meanReward);
     assertArrayEquals(new double[] {1, 2, 3}, band.rounds());
     assertArrayEquals(new double[] {2, 5, 5}, band.means());
@@ -84,13 +110,15 @@ class MetricsPlotTest {
 
   @Test
   void nothingToPlotIsAnError() {
-    assertThrows(IllegalArgumentException.class, () -> MetricsPlot.plotRun(List.of(), dir.resolve("x.png")));
+    assertThrows(
+        IllegalArgumentException.class, () -> MetricsPlot.plotRun(List.of(), dir.resolve("x.png")));
   }
 
   private static BufferedImage assertPng(Path png) throws IOException {
     byte[] bytes = Files.readAllBytes(png);
     assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(bytes, 4));
-    assertTrue(bytes.length > 20_000, "a real chart, not a blank image: " + bytes.length + " bytes");
+    assertTrue(
+        bytes.length > 20_000, "a real chart, not a blank image: " + bytes.length + " bytes");
     BufferedImage image = ImageIO.read(png.toFile());
     assertTrue(image.getWidth() >= 640 && image.getHeight() >= 420);
     return image;

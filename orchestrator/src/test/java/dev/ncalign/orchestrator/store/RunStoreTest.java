@@ -24,22 +24,64 @@ class RunStoreTest {
 
   static RoundMetrics row(int round) {
     return new RoundMetrics(
-        round, Mode.ONLINE, round, 4L * round, 0.5 + round, -1, 2, 0.7, -20, -19, -25, -27, 0.01, 12.5,
-        0.8, round % 2, 1.5, 0.2, 3.0, 0.4, 250, round == 2 ? 1.25 : null);
+        round,
+        Mode.ONLINE,
+        round,
+        4L * round,
+        0.5 + round,
+        -1,
+        2,
+        0.7,
+        -20,
+        -19,
+        -25,
+        -27,
+        0.01,
+        12.5,
+        0.8,
+        round % 2,
+        1.5,
+        0.2,
+        3.0,
+        0.4,
+        250,
+        round == 2 ? 1.25 : null);
   }
 
   static List<SampleRecord> samplesOf(int round) {
     return IntStream.range(0, 3)
-        .mapToObj(i -> new SampleRecord(round, round, "prompt " + i, "response \"" + i + "\"\n", i - 1.0))
+        .mapToObj(
+            i -> new SampleRecord(round, round, "prompt " + i, "response \"" + i + "\"\n", i - 1.0))
         .toList();
   }
 
   @Test
   void metricsAndSamplesRoundTrip() {
     RunStore store = RunStore.open(dir.resolve("run"));
-    RoundMetrics nan = new RoundMetrics(
-        3, Mode.OFFLINE, 3, 12, Double.NaN, Double.NEGATIVE_INFINITY, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, null);
+    RoundMetrics nan =
+        new RoundMetrics(
+            3,
+            Mode.OFFLINE,
+            3,
+            12,
+            Double.NaN,
+            Double.NEGATIVE_INFINITY,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            null);
     store.appendMetrics(row(1));
     store.appendMetrics(row(2));
     store.appendMetrics(nan);
@@ -59,7 +101,9 @@ class RunStoreTest {
     store.appendMetrics(row(3));
     List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
     assertEquals(2, lines.size());
-    assertTrue(lines.get(0).startsWith("{\"round\":2,\"mode\":\"online\",\"policy_version\":2,"), lines.get(0));
+    assertTrue(
+        lines.get(0).startsWith("{\"round\":2,\"mode\":\"online\",\"policy_version\":2,"),
+        lines.get(0));
     assertTrue(lines.get(0).contains("\"best_logp_before\":-20.0"), lines.get(0));
     assertTrue(lines.get(0).contains("\"eval_reward\":1.25"), lines.get(0));
     assertTrue(lines.get(1).contains("\"eval_reward\":null"), lines.get(1));
@@ -71,7 +115,8 @@ class RunStoreTest {
     for (int round = 1; round <= 2; round++) {
       store.appendMetrics(row(round));
       store.appendSamples(samplesOf(round));
-      Files.writeString(store.checkpointDir(round).resolve("model.safetensors"), "weights " + round);
+      Files.writeString(
+          store.checkpointDir(round).resolve("model.safetensors"), "weights " + round);
       store.markCheckpoint(round, round + 1, 8L * round, "rng-" + round);
     }
     // Round 3 got its rows and half a checkpoint, then the process died mid-write of another row.
@@ -84,9 +129,13 @@ class RunStoreTest {
     Optional<RunState> state = reopened.resume();
 
     assertEquals(Optional.of(new RunState(2, 3, 16, "checkpoints/round-0002", "rng-2")), state);
-    assertEquals("weights 2", Files.readString(reopened.checkpointPath(state.get()).resolve("model.safetensors")));
+    assertEquals(
+        "weights 2",
+        Files.readString(reopened.checkpointPath(state.get()).resolve("model.safetensors")));
     assertEquals(List.of(row(1), row(2)), reopened.metrics());
-    assertEquals(List.of(samplesOf(1), samplesOf(2)).stream().flatMap(List::stream).toList(), reopened.samples());
+    assertEquals(
+        List.of(samplesOf(1), samplesOf(2)).stream().flatMap(List::stream).toList(),
+        reopened.samples());
     assertFalse(Files.exists(dir.resolve("checkpoints/round-0003")));
 
     // The resumed run appends round 3 again; it follows round 2 with nothing repeated.
@@ -115,7 +164,8 @@ class RunStoreTest {
   @Test
   void markingARoundWithoutItsCheckpointFails() {
     RunStore store = RunStore.open(dir);
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.markCheckpoint(7, 8, 9, ""));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> store.markCheckpoint(7, 8, 9, ""));
     assertTrue(e.getMessage().contains("round-0007"), e.getMessage());
   }
 
@@ -132,7 +182,8 @@ class RunStoreTest {
   @Test
   void configCopyLoadsBack() {
     RunStore store = RunStore.open(dir);
-    RunConfig config = ConfigLoader.parse("run: {dir: elsewhere, rounds: 3}\nloss: {type: DPO}\n", List.of());
+    RunConfig config =
+        ConfigLoader.parse("run: {dir: elsewhere, rounds: 3}\nloss: {type: DPO}\n", List.of());
     store.writeConfig(config);
     assertEquals(config, ConfigLoader.load(store.configFile(), List.of()));
   }

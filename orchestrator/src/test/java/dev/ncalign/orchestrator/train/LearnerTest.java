@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.nn.Parameter;
+import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.TextCodec;
+import dev.ncalign.lm.model.TinyModelFactory;
+import dev.ncalign.lm.model.TinyModelSpec;
 import dev.ncalign.orchestrator.loss.LossType;
-import dev.ncalign.policy.model.CausalLm;
-import dev.ncalign.policy.model.TextCodec;
-import dev.ncalign.policy.model.TinyModelFactory;
-import dev.ncalign.policy.model.TinyModelSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class LearnerTest {
   private static final List<String> WORDS =
-      List.of("good", "bad", "fine", "great", "awful", "it", "is", "the", "product", "review", ":", ".");
+      List.of(
+          "good", "bad", "fine", "great", "awful", "it", "is", "the", "product", "review", ":",
+          ".");
 
   @TempDir static Path tmp;
   static Path modelDir;
@@ -43,7 +45,8 @@ class LearnerTest {
     for (int p = 0; p < prompts.length; p++) {
       List<ScoredResponse> scored = new ArrayList<>();
       for (int k = 0; k < responses.length; k++) {
-        scored.add(new ScoredResponse(responses[k], codec.encodeResponse(responses[k]), rewards[p][k]));
+        scored.add(
+            new ScoredResponse(responses[k], codec.encodeResponse(responses[k]), rewards[p][k]));
       }
       out.add(new ScoredPrompt(prompts[p], codec.encodePrompt(prompts[p]), scored));
     }
@@ -51,32 +54,46 @@ class LearnerTest {
   }
 
   private static LearnerSettings settings(LossType loss, int epochs, int minibatchTokens) {
-    return new LearnerSettings(loss, 1f, 1f, epochs, minibatchTokens, 1, LearningRateSchedule.constant(3e-3f), 0f, 1f);
+    return new LearnerSettings(
+        loss, 1f, 1f, epochs, minibatchTokens, 1, LearningRateSchedule.constant(3e-3f), 0f, 1f);
   }
 
   @Test
   void ncaRaisesTheBestResponsesAbsoluteLikelihood() {
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 4, 4096), 1)) {
       RewardBatch batch = batch(policy.codec(), new float[][] {{3f, 0f, -3f}, {3f, 0f, -3f}});
       RoundUpdate first = learner.update(batch);
       assertEquals(0.0, first.kl(), 1e-5, "policy = reference before the first update");
       RoundUpdate second = learner.update(batch);
-      assertTrue(first.bestLogpAfter() > first.bestLogpBefore(), "NCA raises the best response: " + first);
-      assertTrue(first.worstLogpAfter() < first.worstLogpBefore(), "NCA lowers the worst response: " + first);
-      assertTrue(second.loss() < first.loss(), "loss falls across rounds: " + first.loss() + " -> " + second.loss());
+      assertTrue(
+          first.bestLogpAfter() > first.bestLogpBefore(), "NCA raises the best response: " + first);
+      assertTrue(
+          first.worstLogpAfter() < first.worstLogpBefore(),
+          "NCA lowers the worst response: " + first);
+      assertTrue(
+          second.loss() < first.loss(),
+          "loss falls across rounds: " + first.loss() + " -> " + second.loss());
       assertEquals(first.bestLogpAfter(), second.bestLogpBefore(), 1e-4, "rounds chain");
-      assertTrue(Math.abs(second.kl()) > 1e-3, "the policy moved away from the reference: " + second.kl());
-      assertEquals(8, learner.optimizer().steps(), "one step per minibatch, one minibatch per epoch");
+      assertTrue(
+          Math.abs(second.kl()) > 1e-3, "the policy moved away from the reference: " + second.kl());
+      assertEquals(
+          8, learner.optimizer().steps(), "one step per minibatch, one minibatch per epoch");
     }
   }
 
   @Test
   void nonFiniteRewardsNeverReachTheOptimizer() {
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.INFONCA, 2, 4096), 1)) {
-      RewardBatch batch = batch(policy.codec(),
-          new float[][] {{Float.NaN, 1f, 0f}, {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 2f}});
+      RewardBatch batch =
+          batch(
+              policy.codec(),
+              new float[][] {
+                {Float.NaN, 1f, 0f}, {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 2f}
+              });
       assertEquals(3, batch.dropped());
       RoundUpdate update = learner.update(batch);
       assertTrue(Double.isFinite(update.loss()), "loss " + update.loss());
@@ -93,14 +110,16 @@ class LearnerTest {
     float[][] rewards = {{1f, 0.5f, -1f}, {0f, 2f, 1f}};
     double[] small;
     double[] large;
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 1), 1)) {
       RewardBatch batch = batch(policy.codec(), rewards);
       assertEquals(2, RewardBatch.minibatches(batch.prompts(), List.of(0, 1), 1).size());
       RoundUpdate update = learner.update(batch);
       small = new double[] {update.bestLogpBefore(), update.worstLogpBefore()};
     }
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 100_000), 1)) {
       RewardBatch batch = batch(policy.codec(), rewards);
       assertEquals(1, RewardBatch.minibatches(batch.prompts(), List.of(0, 1), 100_000).size());
@@ -112,7 +131,8 @@ class LearnerTest {
 
   @Test
   void roundsLeaveNoArraysBehind() {
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 2, 16), 1)) {
       RewardBatch batch = batch(policy.codec(), new float[][] {{1f, 0f, -1f}, {2f, 1f, 0f}});
       learner.update(batch);
@@ -124,7 +144,8 @@ class LearnerTest {
         learner.kl(batch);
       }
       assertEquals(policyArrays, policy.manager().getManagedArrays().size(), "policy manager");
-      assertEquals(referenceArrays, reference.manager().getManagedArrays().size(), "reference manager");
+      assertEquals(
+          referenceArrays, reference.manager().getManagedArrays().size(), "reference manager");
     }
   }
 
@@ -132,20 +153,23 @@ class LearnerTest {
   void optimizerStateRoundTripsSoAResumedRunContinuesExactly() throws Exception {
     float[][] rewards = {{1f, 0f, -1f}, {2f, 1f, 0f}};
     float[] uninterrupted;
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 4096), 1)) {
       learner.update(batch(policy.codec(), rewards));
       learner.update(batch(policy.codec(), rewards));
       uninterrupted = policy.parameters().get("model.norm.weight").getArray().toFloatArray();
     }
     Path checkpoint = tmp.resolve("checkpoint");
-    try (CausalLm policy = load(); CausalLm reference = load();
+    try (CausalLm policy = load();
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 4096), 1)) {
       learner.update(batch(policy.codec(), rewards));
       policy.save(checkpoint);
       learner.optimizer().save(tmp.resolve("optimizer.safetensors"));
     }
-    try (CausalLm policy = CausalLm.load(checkpoint, Device.cpu()); CausalLm reference = load();
+    try (CausalLm policy = CausalLm.load(checkpoint, Device.cpu());
+        CausalLm reference = load();
         Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 4096), 1)) {
       learner.optimizer().load(tmp.resolve("optimizer.safetensors"));
       assertEquals(1, learner.optimizer().steps());
@@ -158,16 +182,22 @@ class LearnerTest {
   @Test
   void supervisedFineTuningLowersTheLoss() {
     try (CausalLm model = load();
-        AdamW optimizer = new AdamW(model.parameters(), LearningRateSchedule.constant(1e-2f), 0f, 1f)) {
+        AdamW optimizer =
+            new AdamW(model.parameters(), LearningRateSchedule.constant(1e-2f), 0f, 1f)) {
       TextCodec codec = model.codec();
       String response = "it is great .";
-      List<ScoredPrompt> examples = List.of(new ScoredPrompt("review the product :",
-          codec.encodePrompt("review the product :"),
-          List.of(new ScoredResponse(response, codec.encodeResponse(response), 0f))));
+      List<ScoredPrompt> examples =
+          List.of(
+              new ScoredPrompt(
+                  "review the product :",
+                  codec.encodePrompt("review the product :"),
+                  List.of(new ScoredResponse(response, codec.encodeResponse(response), 0f))));
       List<Double> losses = new ArrayList<>();
       new SupervisedFineTuning(model, optimizer, 4096, 1).train(examples, 30, losses::add);
       assertEquals(30, losses.size());
-      assertTrue(losses.get(29) < losses.get(0) / 4, "per-token NLL " + losses.get(0) + " -> " + losses.get(29));
+      assertTrue(
+          losses.get(29) < losses.get(0) / 4,
+          "per-token NLL " + losses.get(0) + " -> " + losses.get(29));
     }
   }
 }

@@ -39,9 +39,11 @@ class DashboardApiTest {
     }
   }
 
-  private static final ReplicaStatus TWO_REPLICAS = () -> List.of(
-      new Replica(Role.POLICY, "127.0.0.1:7001", true, 9L),
-      new Replica(Role.REWARD, "127.0.0.1:7002", false, null));
+  private static final ReplicaStatus TWO_REPLICAS =
+      () ->
+          List.of(
+              new Replica(Role.POLICY, "127.0.0.1:7001", true, 9L),
+              new Replica(Role.REWARD, "127.0.0.1:7002", false, null));
 
   @Test
   void apiServesTheRoundsFedToIt() throws Exception {
@@ -51,7 +53,9 @@ class DashboardApiTest {
 
     JsonNode metrics = getJson("api/metrics");
     assertEquals(3, metrics.size());
-    assertEquals(List.of(1, 2, 3), Stream.of(0, 1, 2).map(i -> metrics.get(i).get("round").asInt()).toList());
+    assertEquals(
+        List.of(1, 2, 3),
+        Stream.of(0, 1, 2).map(i -> metrics.get(i).get("round").asInt()).toList());
     assertEquals(0.3, metrics.get(2).get("mean_reward").asDouble(), 1e-9);
     assertEquals(-16.0, metrics.get(2).get("best_logp_after").asDouble(), 1e-9);
     assertTrue(metrics.get(0).get("eval_reward").isNull(), "no eval in round 1");
@@ -60,7 +64,9 @@ class DashboardApiTest {
     JsonNode samples = getJson("api/samples?limit=4");
     assertEquals(4, samples.size());
     assertEquals(3, samples.get(0).get("round").asInt());
-    assertTrue(samples.get(0).get("reward").isNull(), "the NaN reward is served as null: " + samples.get(0));
+    assertTrue(
+        samples.get(0).get("reward").isNull(),
+        "the NaN reward is served as null: " + samples.get(0));
     assertEquals("round 3 prompt 1 sample 2", samples.get(0).get("response").asText());
     assertEquals(Rounds.PROMPTS * Rounds.K * 3, getJson("api/samples?limit=1000").size());
     assertEquals(400, get("api/samples?limit=lots").statusCode());
@@ -68,7 +74,8 @@ class DashboardApiTest {
     JsonNode status = getJson("api/status");
     assertEquals("api-run", status.get("run_name").asText());
     assertEquals(3, status.get("rounds_done").asInt());
-    assertEquals(9, status.get("live_version").asLong(), "the replica's version wins over the loop's");
+    assertEquals(
+        9, status.get("live_version").asLong(), "the replica's version wins over the loop's");
     assertEquals("POLICY", status.get("replicas").get(0).get("role").asText());
     assertTrue(status.get("replicas").get(0).get("healthy").asBoolean());
     assertEquals("127.0.0.1:7002", status.get("replicas").get(1).get("target").asText());
@@ -83,7 +90,8 @@ class DashboardApiTest {
 
     HttpResponse<String> response = get("metrics");
     assertEquals(200, response.statusCode());
-    assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+    assertTrue(
+        response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
     String text = response.body();
     int finite = Rounds.PROMPTS * Rounds.K * 3 - 1;
     assertMetric(text, "ncalign_rounds_completed_total", 3);
@@ -118,9 +126,15 @@ class DashboardApiTest {
   @Test
   void eventStreamSendsOneEventPerRound() throws Exception {
     dashboard = Dashboard.start(0, "sse-run", RunStore.open(runDir), ReplicaStatus.none());
-    HttpRequest request = HttpRequest.newBuilder(URI.create(dashboard.url() + "api/events")).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(dashboard.url() + "api/events")).build();
     HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
-    assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
+    assertTrue(
+        response
+            .headers()
+            .firstValue("Content-Type")
+            .orElseThrow()
+            .startsWith("text/event-stream"));
     try (Stream<String> lines = response.body()) {
       Iterator<String> it = lines.iterator();
       assertEquals(": connected", it.next(), "the stream opens with a comment once subscribed");
@@ -133,7 +147,9 @@ class DashboardApiTest {
         assertEquals(round, data.get("rounds_done").asInt());
         assertEquals(round, data.get("live_version").asLong());
         assertEquals(Rounds.PROMPTS * Rounds.K, data.get("samples").size());
-        assertEquals("round " + round + " prompt 1 sample 2", data.get("samples").get(0).get("response").asText());
+        assertEquals(
+            "round " + round + " prompt 1 sample 2",
+            data.get("samples").get(0).get("response").asText());
       }
     }
   }
@@ -145,20 +161,26 @@ class DashboardApiTest {
     HttpResponse<String> page = get("");
     assertEquals(200, page.statusCode());
     assertTrue(page.body().contains("id=\"round-count\""));
-    for (String asset : List.of("assets/dashboard.js", "assets/dashboard.css", "assets/chart.umd.min.js")) {
+    for (String asset :
+        List.of("assets/dashboard.js", "assets/dashboard.css", "assets/chart.umd.min.js")) {
       HttpResponse<String> response = get(asset);
       assertEquals(200, response.statusCode(), asset);
       assertTrue(response.body().length() > 1000, asset + " is served whole");
     }
-    assertTrue(get("assets/chart.umd.min.js").body().contains("Chart"), "the Chart.js WebJar is served");
+    assertTrue(
+        get("assets/chart.umd.min.js").body().contains("Chart"), "the Chart.js WebJar is served");
     assertEquals(404, get("nothing-here").statusCode());
   }
 
   @Test
   void aTakenPortIsReportedWithThePort() {
     dashboard = Dashboard.start(0, "first", RunStore.open(runDir), ReplicaStatus.none());
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> Dashboard.start(dashboard.port(), "second", RunStore.open(runDir), ReplicaStatus.none()));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                Dashboard.start(
+                    dashboard.port(), "second", RunStore.open(runDir), ReplicaStatus.none()));
     assertTrue(e.getMessage().contains("127.0.0.1:" + dashboard.port()), e.getMessage());
   }
 
@@ -171,20 +193,25 @@ class DashboardApiTest {
   }
 
   private static void assertMetric(String text, String series, double expected) {
-    String line = text.lines().filter(l -> l.startsWith(series + " ")).findFirst()
-        .orElseThrow(() -> new AssertionError("no " + series + " in\n" + text));
+    String line =
+        text.lines()
+            .filter(l -> l.startsWith(series + " "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no " + series + " in\n" + text));
     assertEquals(expected, Double.parseDouble(line.substring(series.length() + 1)), 1e-9, line);
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(dashboard.url() + path)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(dashboard.url() + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   private JsonNode getJson(String path) throws IOException, InterruptedException {
     HttpResponse<String> response = get(path);
     assertEquals(200, response.statusCode(), path);
-    assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("application/json"));
+    assertTrue(
+        response.headers().firstValue("Content-Type").orElseThrow().startsWith("application/json"));
     return JSON.readTree(response.body());
   }
 }

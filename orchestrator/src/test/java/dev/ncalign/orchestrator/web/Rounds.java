@@ -9,34 +9,64 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
-/** Made-up rounds to feed a dashboard: reward rises, the best response's log-prob rises, the worst falls. */
+/**
+ * Made-up rounds to feed a dashboard: reward rises, the best response's log-prob rises, the worst
+ * falls.
+ */
 final class Rounds {
 
   /** Prompts per round and responses per prompt. */
   static final int PROMPTS = 2;
+
   static final int K = 3;
 
   private Rounds() {}
 
   /** Round {@code r} sampled from version {@code r - 1}; eval reward every other round. */
   static RoundMetrics metrics(int r) {
-    return new RoundMetrics(r, Mode.ONLINE, r - 1, 4L * r, 0.1 * r, -1 + 0.1 * r, 1 + 0.1 * r, 2.0 / r,
-        -20 + r, -19 + r, -25 - r, -26 - r, 0.01 * r, 12 + r, 0.8, 0,
-        0.5, 0.2, 0.3 + 0.01 * r, 0.05, 150, r % 2 == 0 ? 0.1 * r + 0.05 : null);
+    return new RoundMetrics(
+        r,
+        Mode.ONLINE,
+        r - 1,
+        4L * r,
+        0.1 * r,
+        -1 + 0.1 * r,
+        1 + 0.1 * r,
+        2.0 / r,
+        -20 + r,
+        -19 + r,
+        -25 - r,
+        -26 - r,
+        0.01 * r,
+        12 + r,
+        0.8,
+        0,
+        0.5,
+        0.2,
+        0.3 + 0.01 * r,
+        0.05,
+        150,
+        r % 2 == 0 ? 0.1 * r + 0.05 : null);
   }
 
   /** PROMPTS × K responses with rewards {@code r + prompt + k / 10}. */
   static RewardBatch batch(int r) {
-    return new RewardBatch(IntStream.range(0, PROMPTS)
-        .mapToObj(p -> new ScoredPrompt("prompt " + p, new int[] {1, 2},
-            IntStream.range(0, K)
-                .mapToObj(k -> response(r, p, k, r + p + k / 10f))
-                .toList()))
-        .toList());
+    return new RewardBatch(
+        IntStream.range(0, PROMPTS)
+            .mapToObj(
+                p ->
+                    new ScoredPrompt(
+                        "prompt " + p,
+                        new int[] {1, 2},
+                        IntStream.range(0, K)
+                            .mapToObj(k -> response(r, p, k, r + p + k / 10f))
+                            .toList()))
+            .toList());
   }
 
   static ScoredResponse response(int r, int p, int k, float reward) {
-    return new ScoredResponse("round " + r + " prompt " + p + " sample " + k, new int[] {3, 4, 5}, reward);
+    return new ScoredResponse(
+        "round " + r + " prompt " + p + " sample " + k, new int[] {3, 4, 5}, reward);
   }
 
   /** A batch whose last response has a NaN reward (counted as dropped). */
@@ -45,7 +75,9 @@ final class Rounds {
     ScoredPrompt last = batch.prompts().get(PROMPTS - 1);
     List<ScoredResponse> responses = new ArrayList<>(last.responses());
     responses.set(K - 1, response(r, PROMPTS - 1, K - 1, Float.NaN));
-    return new RewardBatch(List.of(batch.prompts().get(0), new ScoredPrompt(last.prompt(), last.promptIds(), responses)));
+    return new RewardBatch(
+        List.of(
+            batch.prompts().get(0), new ScoredPrompt(last.prompt(), last.promptIds(), responses)));
   }
 
   static void feed(Dashboard dashboard, int from, int to) {

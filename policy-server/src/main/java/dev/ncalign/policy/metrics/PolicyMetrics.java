@@ -10,58 +10,69 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * What the policy does, as meters: the size of each Generate batch (prompts × samples), tokens generated,
- * the live weight version, and how long each weight swap took and whether it was accepted.
+ * What the policy does, as meters: the size of each Generate batch (prompts × samples), tokens
+ * generated, the live weight version, and how long each weight swap took and whether it was
+ * accepted.
  */
 public final class PolicyMetrics {
 
-    /** Batch-size histogram bounds: powers of two up to 64 prompts × 16 samples, the default limits. */
-    private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+  /**
+   * Batch-size histogram bounds: powers of two up to 64 prompts × 16 samples, the default limits.
+   */
+  private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
-    private final DistributionSummary batchSize;
-    private final Counter tokens;
-    private final Timer swapsAccepted;
-    private final Timer swapsRejected;
+  private final DistributionSummary batchSize;
+  private final Counter tokens;
+  private final Timer swapsAccepted;
+  private final Timer swapsRejected;
 
-    /** Registers the meters in {@code registry}; the live-version gauge reads {@code liveVersion}. */
-    public PolicyMetrics(MeterRegistry registry, LongSupplier liveVersion) {
-        batchSize = DistributionSummary.builder("ncalign.policy.server.generate.batch.size")
-                .description("Sequences sampled together by one Generate call (prompts × num_samples)")
-                .serviceLevelObjectives(BATCH_BUCKETS)
-                .register(registry);
-        tokens = Counter.builder("ncalign.policy.server.generated.tokens")
-                .description("Tokens sampled by Generate, over all completions")
-                .register(registry);
-        // Held strongly: a gauge keeps only a weak reference to its object, and nothing else holds this lambda.
-        Gauge.builder("ncalign.policy.server.live.version", liveVersion, LongSupplier::getAsLong)
-                .description("Weight version Generate and ComputeLogprobs serve")
-                .strongReference(true)
-                .register(registry);
-        swapsAccepted = swapTimer(registry, "ok");
-        swapsRejected = swapTimer(registry, "rejected");
-    }
+  /** Registers the meters in {@code registry}; the live-version gauge reads {@code liveVersion}. */
+  public PolicyMetrics(MeterRegistry registry, LongSupplier liveVersion) {
+    batchSize =
+        DistributionSummary.builder("ncalign.policy.server.generate.batch.size")
+            .description("Sequences sampled together by one Generate call (prompts × num_samples)")
+            .serviceLevelObjectives(BATCH_BUCKETS)
+            .register(registry);
+    tokens =
+        Counter.builder("ncalign.policy.server.generated.tokens")
+            .description("Tokens sampled by Generate, over all completions")
+            .register(registry);
+    // Held strongly: a gauge keeps only a weak reference to its object, and nothing else holds this
+    // lambda.
+    Gauge.builder("ncalign.policy.server.live.version", liveVersion, LongSupplier::getAsLong)
+        .description("Weight version Generate and ComputeLogprobs serve")
+        .strongReference(true)
+        .register(registry);
+    swapsAccepted = swapTimer(registry, "ok");
+    swapsRejected = swapTimer(registry, "rejected");
+  }
 
-    /** Meters that record nothing, for a policy run without a metrics endpoint. */
-    public static PolicyMetrics disabled() {
-        // A composite registry with no children makes no-op meters.
-        return new PolicyMetrics(new CompositeMeterRegistry(), () -> 0);
-    }
+  /** Meters that record nothing, for a policy run without a metrics endpoint. */
+  public static PolicyMetrics disabled() {
+    // A composite registry with no children makes no-op meters.
+    return new PolicyMetrics(new CompositeMeterRegistry(), () -> 0);
+  }
 
-    private static Timer swapTimer(MeterRegistry registry, String outcome) {
-        return Timer.builder("ncalign.policy.server.swap")
-                .description("PushWeights verification, load and swap, by outcome")
-                .tag("outcome", outcome)
-                .register(registry);
-    }
+  private static Timer swapTimer(MeterRegistry registry, String outcome) {
+    return Timer.builder("ncalign.policy.server.swap")
+        .description("PushWeights verification, load and swap, by outcome")
+        .tag("outcome", outcome)
+        .register(registry);
+  }
 
-    /** A Generate call sampled {@code sequences} completions holding {@code generatedTokens} tokens in all. */
-    public void generated(int sequences, long generatedTokens) {
-        batchSize.record(sequences);
-        tokens.increment(generatedTokens);
-    }
+  /**
+   * A Generate call sampled {@code sequences} completions holding {@code generatedTokens} tokens in
+   * all.
+   */
+  public void generated(int sequences, long generatedTokens) {
+    batchSize.record(sequences);
+    tokens.increment(generatedTokens);
+  }
 
-    /** A pushed weight file took {@code nanos} to verify and load, and went live if {@code accepted}. */
-    public void swapped(long nanos, boolean accepted) {
-        (accepted ? swapsAccepted : swapsRejected).record(nanos, TimeUnit.NANOSECONDS);
-    }
+  /**
+   * A pushed weight file took {@code nanos} to verify and load, and went live if {@code accepted}.
+   */
+  public void swapped(long nanos, boolean accepted) {
+    (accepted ? swapsAccepted : swapsRejected).record(nanos, TimeUnit.NANOSECONDS);
+  }
 }

@@ -18,83 +18,89 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts and times every call of the services it wraps: a Timer {@value #RPC} tagged {@code method} (the
- * bare RPC name, e.g. {@code Generate}) and {@code status} (the final gRPC code, e.g. {@code OK}), and a
- * gauge {@value #IN_FLIGHT} of calls started and not yet finished, per method. gRPC runs every call on
- * its own executor thread with no queue in front, so calls in flight are the server's queue depth.
+ * Counts and times every call of the services it wraps: a Timer {@value #RPC} tagged {@code method}
+ * (the bare RPC name, e.g. {@code Generate}) and {@code status} (the final gRPC code, e.g. {@code
+ * OK}), and a gauge {@value #IN_FLIGHT} of calls started and not yet finished, per method. gRPC
+ * runs every call on its own executor thread with no queue in front, so calls in flight are the
+ * server's queue depth.
  */
 public final class RpcMetricsInterceptor implements ServerInterceptor {
 
-    static final String RPC = "ncalign.policy.server.rpc";
-    static final String IN_FLIGHT = "ncalign.policy.server.rpc.in.flight";
+  static final String RPC = "ncalign.policy.server.rpc";
+  static final String IN_FLIGHT = "ncalign.policy.server.rpc.in.flight";
 
-    private final MeterRegistry registry;
-    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  private final MeterRegistry registry;
+  private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
-    public RpcMetricsInterceptor(MeterRegistry registry) {
-        this.registry = registry;
-    }
+  public RpcMetricsInterceptor(MeterRegistry registry) {
+    this.registry = registry;
+  }
 
-    @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(
-            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        CallRecord record = new CallRecord(call.getMethodDescriptor().getBareMethodName());
-        ServerCall.Listener<Q> listener = next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-            @Override
-            public void close(Status status, Metadata trailers) {
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    CallRecord record = new CallRecord(call.getMethodDescriptor().getBareMethodName());
+    ServerCall.Listener<Q> listener =
+        next.startCall(
+            new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+              @Override
+              public void close(Status status, Metadata trailers) {
                 record.finish(status.getCode());
                 super.close(status, trailers);
-            }
-        }, headers);
-        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
-            @Override
-            public void onCancel() {
-                // The client left (or its deadline passed) before the server closed the call: the server
-                // may never close it, and whatever status it would send, the client got CANCELLED.
-                record.finish(Status.Code.CANCELLED);
-                super.onCancel();
-            }
-        };
-    }
+              }
+            },
+            headers);
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+      @Override
+      public void onCancel() {
+        // The client left (or its deadline passed) before the server closed the call: the server
+        // may never close it, and whatever status it would send, the client got CANCELLED.
+        record.finish(Status.Code.CANCELLED);
+        super.onCancel();
+      }
+    };
+  }
 
-    private AtomicInteger inFlight(String method) {
-        return inFlight.computeIfAbsent(method, m -> {
-            AtomicInteger count = new AtomicInteger();
-            Gauge.builder(IN_FLIGHT, count, AtomicInteger::get)
-                    .description("PolicyService calls started and not yet finished")
-                    .tag("method", m)
-                    .register(registry);
-            return count;
+  private AtomicInteger inFlight(String method) {
+    return inFlight.computeIfAbsent(
+        method,
+        m -> {
+          AtomicInteger count = new AtomicInteger();
+          Gauge.builder(IN_FLIGHT, count, AtomicInteger::get)
+              .description("PolicyService calls started and not yet finished")
+              .tag("method", m)
+              .register(registry);
+          return count;
         });
+  }
+
+  /** One call: counted in flight from its start until the first of close and cancel. */
+  private final class CallRecord {
+    private final String method;
+    private final AtomicInteger running;
+    private final long startNanos = System.nanoTime();
+    private final AtomicBoolean finished = new AtomicBoolean();
+
+    CallRecord(String method) {
+      this.method = method;
+      this.running = inFlight(method);
+      running.incrementAndGet();
     }
 
-    /** One call: counted in flight from its start until the first of close and cancel. */
-    private final class CallRecord {
-        private final String method;
-        private final AtomicInteger running;
-        private final long startNanos = System.nanoTime();
-        private final AtomicBoolean finished = new AtomicBoolean();
-
-        CallRecord(String method) {
-            this.method = method;
-            this.running = inFlight(method);
-            running.incrementAndGet();
-        }
-
-        void finish(Status.Code code) {
-            if (!finished.compareAndSet(false, true)) {
-                return;
-            }
-            running.decrementAndGet();
-            Timer.builder(RPC)
-                    .description("PolicyService calls by method and final gRPC status")
-                    .tags("method", method, "status", code.name())
-                    // A bucketed histogram, so latency quantiles can be aggregated across replicas.
-                    // Generate with many samples can run for minutes.
-                    .publishPercentileHistogram()
-                    .maximumExpectedValue(Duration.ofMinutes(10))
-                    .register(registry)
-                    .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-        }
+    void finish(Status.Code code) {
+      if (!finished.compareAndSet(false, true)) {
+        return;
+      }
+      running.decrementAndGet();
+      Timer.builder(RPC)
+          .description("PolicyService calls by method and final gRPC status")
+          .tags("method", method, "status", code.name())
+          // A bucketed histogram, so latency quantiles can be aggregated across replicas.
+          // Generate with many samples can run for minutes.
+          .publishPercentileHistogram()
+          .maximumExpectedValue(Duration.ofMinutes(10))
+          .register(registry)
+          .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
+  }
 }

@@ -1,13 +1,13 @@
 package dev.ncalign.policy.serving;
 
 import ai.djl.ndarray.NDManager;
+import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.SequenceLogprobs;
+import dev.ncalign.lm.model.TextCodec;
+import dev.ncalign.lm.sampling.SampledSequence;
+import dev.ncalign.lm.sampling.Sampler;
+import dev.ncalign.lm.sampling.SamplingOptions;
 import dev.ncalign.policy.metrics.PolicyMetrics;
-import dev.ncalign.policy.model.CausalLm;
-import dev.ncalign.policy.model.SequenceLogprobs;
-import dev.ncalign.policy.model.TextCodec;
-import dev.ncalign.policy.sampling.SampledSequence;
-import dev.ncalign.policy.sampling.Sampler;
-import dev.ncalign.policy.sampling.SamplingOptions;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.FinishReason;
 import dev.ncalign.proto.v1.GenerateRequest;
@@ -25,166 +25,191 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * What the PolicyService does, without gRPC: validates requests against the live model and the limits,
- * runs them on a leased weight version, and builds the proto responses.
+ * What the PolicyService does, without gRPC: validates requests against the live model and the
+ * limits, runs them on a leased weight version, and builds the proto responses.
  */
 public final class Policy {
 
-    /** ComputeLogprobs items per forward pass: bounds activation memory for big requests. */
-    private static final int LOGPROBS_BATCH = 16;
+  /** ComputeLogprobs items per forward pass: bounds activation memory for big requests. */
+  private static final int LOGPROBS_BATCH = 16;
 
-    private final PolicyRegistry registry;
-    private final PolicyLimits limits;
-    private final String modelPath;
-    private final PolicyMetrics metrics;
-    private final Sampler sampler = new Sampler();
+  private final PolicyRegistry registry;
+  private final PolicyLimits limits;
+  private final String modelPath;
+  private final PolicyMetrics metrics;
+  private final Sampler sampler = new Sampler();
 
-    /** A policy whose work is recorded in {@code metrics}. */
-    public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath, PolicyMetrics metrics) {
-        this.registry = registry;
-        this.limits = limits;
-        this.modelPath = modelPath;
-        this.metrics = metrics;
-    }
+  /** A policy whose work is recorded in {@code metrics}. */
+  public Policy(
+      PolicyRegistry registry, PolicyLimits limits, String modelPath, PolicyMetrics metrics) {
+    this.registry = registry;
+    this.limits = limits;
+    this.modelPath = modelPath;
+    this.metrics = metrics;
+  }
 
-    /** A policy without metrics. */
-    public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath) {
-        this(registry, limits, modelPath, PolicyMetrics.disabled());
-    }
+  /** A policy without metrics. */
+  public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath) {
+    this(registry, limits, modelPath, PolicyMetrics.disabled());
+  }
 
-    /** Samples num_samples completions per prompt on the live version; stops early when cancelled. */
-    public GenerateResponse generate(GenerateRequest request, BooleanSupplier cancelled) {
-        RequestValidator.checkShape(request, limits);
-        try (PolicyLease lease = registry.acquire()) {
-            CausalLm lm = lease.model();
-            int context = lm.config().maxPositionEmbeddings();
-            List<int[]> prompts = new ArrayList<>();
-            int longest = 0;
-            for (int i = 0; i < request.getPromptsCount(); i++) {
-                int[] ids = lm.codec().encodePrompt(request.getPrompts(i));
-                if (ids.length == 0 || ids.length >= context) {
-                    throw new InvalidRequestException("prompts[" + i + "]",
-                            ids.length + " tokens; must be 1 to " + (context - 1) + " (max_context " + context + ")");
-                }
-                prompts.add(ids);
-                longest = Math.max(longest, ids.length);
-            }
-            int maxNew = RequestValidator.maxNewTokens(request.getSampling(), longest, context, limits.defaultMaxNewTokens());
-            SamplingOptions options = RequestValidator.samplingOptions(request.getSampling(), maxNew);
-            List<SampledSequence> samples = sampler.generateIds(lm, prompts, request.getNumSamples(), options, cancelled);
-            GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(lease.version());
-            long tokens = 0;
-            for (SampledSequence s : samples) {
-                response.addCompletions(completion(s, lease.version()));
-                tokens += s.tokenIds().length;
-            }
-            metrics.generated(samples.size(), tokens);
-            return response.build();
+  /** Samples num_samples completions per prompt on the live version; stops early when cancelled. */
+  public GenerateResponse generate(GenerateRequest request, BooleanSupplier cancelled) {
+    RequestValidator.checkShape(request, limits);
+    try (PolicyLease lease = registry.acquire()) {
+      CausalLm lm = lease.model();
+      int context = lm.config().maxPositionEmbeddings();
+      List<int[]> prompts = new ArrayList<>();
+      int longest = 0;
+      for (int i = 0; i < request.getPromptsCount(); i++) {
+        int[] ids = lm.codec().encodePrompt(request.getPrompts(i));
+        if (ids.length == 0 || ids.length >= context) {
+          throw new InvalidRequestException(
+              "prompts[" + i + "]",
+              ids.length
+                  + " tokens; must be 1 to "
+                  + (context - 1)
+                  + " (max_context "
+                  + context
+                  + ")");
         }
+        prompts.add(ids);
+        longest = Math.max(longest, ids.length);
+      }
+      int maxNew =
+          RequestValidator.maxNewTokens(
+              request.getSampling(), longest, context, limits.defaultMaxNewTokens());
+      SamplingOptions options = RequestValidator.samplingOptions(request.getSampling(), maxNew);
+      List<SampledSequence> samples =
+          sampler.generateIds(lm, prompts, request.getNumSamples(), options, cancelled);
+      GenerateResponse.Builder response =
+          GenerateResponse.newBuilder().setPolicyVersion(lease.version());
+      long tokens = 0;
+      for (SampledSequence s : samples) {
+        response.addCompletions(completion(s, lease.version()));
+        tokens += s.tokenIds().length;
+      }
+      metrics.generated(samples.size(), tokens);
+      return response.build();
     }
+  }
 
-    /** Log-probs of given responses under the live version. */
-    public LogprobsResponse computeLogprobs(LogprobsRequest request) {
-        if (request.getItemsCount() == 0 || request.getItemsCount() > limits.maxLogprobItems()) {
-            throw new InvalidRequestException("items", "must have 1 to " + limits.maxLogprobItems() + " entries, got "
-                    + request.getItemsCount());
-        }
-        try (PolicyLease lease = registry.acquire()) {
-            CausalLm lm = lease.model();
-            TextCodec codec = lm.codec();
-            int context = lm.config().maxPositionEmbeddings();
-            List<int[]> prompts = new ArrayList<>();
-            List<int[]> responses = new ArrayList<>();
-            for (int i = 0; i < request.getItemsCount(); i++) {
-                LogprobsItem item = request.getItems(i);
-                int[] prompt = codec.encodePrompt(item.getPrompt());
-                int[] response = codec.encodeResponse(item.getResponse());
-                if (prompt.length == 0 || prompt.length + response.length > context) {
-                    throw new InvalidRequestException("items[" + i + "]", prompt.length + " prompt + " + response.length
-                            + " response tokens; need ≥ 1 prompt token and ≤ max_context " + context + " in total");
-                }
-                prompts.add(prompt);
-                responses.add(response);
-            }
-            LogprobsResponse.Builder out = LogprobsResponse.newBuilder().setPolicyVersion(lease.version());
-            for (int from = 0; from < prompts.size(); from += LOGPROBS_BATCH) {
-                int to = Math.min(prompts.size(), from + LOGPROBS_BATCH);
-                addLogprobs(lm, prompts.subList(from, to), responses.subList(from, to), out);
-            }
-            return out.build();
-        }
+  /** Log-probs of given responses under the live version. */
+  public LogprobsResponse computeLogprobs(LogprobsRequest request) {
+    if (request.getItemsCount() == 0 || request.getItemsCount() > limits.maxLogprobItems()) {
+      throw new InvalidRequestException(
+          "items",
+          "must have 1 to "
+              + limits.maxLogprobItems()
+              + " entries, got "
+              + request.getItemsCount());
     }
+    try (PolicyLease lease = registry.acquire()) {
+      CausalLm lm = lease.model();
+      TextCodec codec = lm.codec();
+      int context = lm.config().maxPositionEmbeddings();
+      List<int[]> prompts = new ArrayList<>();
+      List<int[]> responses = new ArrayList<>();
+      for (int i = 0; i < request.getItemsCount(); i++) {
+        LogprobsItem item = request.getItems(i);
+        int[] prompt = codec.encodePrompt(item.getPrompt());
+        int[] response = codec.encodeResponse(item.getResponse());
+        if (prompt.length == 0 || prompt.length + response.length > context) {
+          throw new InvalidRequestException(
+              "items[" + i + "]",
+              prompt.length
+                  + " prompt + "
+                  + response.length
+                  + " response tokens; need ≥ 1 prompt token and ≤ max_context "
+                  + context
+                  + " in total");
+        }
+        prompts.add(prompt);
+        responses.add(response);
+      }
+      LogprobsResponse.Builder out =
+          LogprobsResponse.newBuilder().setPolicyVersion(lease.version());
+      for (int from = 0; from < prompts.size(); from += LOGPROBS_BATCH) {
+        int to = Math.min(prompts.size(), from + LOGPROBS_BATCH);
+        addLogprobs(lm, prompts.subList(from, to), responses.subList(from, to), out);
+      }
+      return out.build();
+    }
+  }
 
-    /** Verifies a completed upload and makes it the live version. */
-    public PushWeightsResponse pushWeights(WeightUpload upload) {
-        long start = System.nanoTime();
-        boolean accepted = false;
-        try (InputStream data = upload.verifiedData()) {
-            registry.push(upload.header().getVersion(), data);
-            accepted = true;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            metrics.swapped(System.nanoTime() - start, accepted);
-        }
-        return PushWeightsResponse.newBuilder()
-                .setLiveVersion(upload.header().getVersion())
-                .setLoadSeconds((System.nanoTime() - start) / 1e9)
-                .build();
+  /** Verifies a completed upload and makes it the live version. */
+  public PushWeightsResponse pushWeights(WeightUpload upload) {
+    long start = System.nanoTime();
+    boolean accepted = false;
+    try (InputStream data = upload.verifiedData()) {
+      registry.push(upload.header().getVersion(), data);
+      accepted = true;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      metrics.swapped(System.nanoTime() - start, accepted);
     }
+    return PushWeightsResponse.newBuilder()
+        .setLiveVersion(upload.header().getVersion())
+        .setLoadSeconds((System.nanoTime() - start) / 1e9)
+        .build();
+  }
 
-    /** Model, live version, device and limits. */
-    public PolicyInfo info() {
-        try (PolicyLease lease = registry.acquire()) {
-            CausalLm lm = lease.model();
-            return PolicyInfo.newBuilder()
-                    .setModelPath(modelPath)
-                    .setArchitecture(lm.config().architecture())
-                    .setLiveVersion(lease.version())
-                    .setParameterCount(lm.parameterCount())
-                    .setDevice(lm.manager().getDevice().toString())
-                    .setMaxContext(lm.config().maxPositionEmbeddings())
-                    .setMaxNumSamples(limits.maxNumSamples())
-                    .setMaxPrompts(limits.maxPrompts())
-                    .setMaxWeightBytes(limits.maxWeightBytes())
-                    .build();
-        }
+  /** Model, live version, device and limits. */
+  public PolicyInfo info() {
+    try (PolicyLease lease = registry.acquire()) {
+      CausalLm lm = lease.model();
+      return PolicyInfo.newBuilder()
+          .setModelPath(modelPath)
+          .setArchitecture(lm.config().architecture())
+          .setLiveVersion(lease.version())
+          .setParameterCount(lm.parameterCount())
+          .setDevice(lm.manager().getDevice().toString())
+          .setMaxContext(lm.config().maxPositionEmbeddings())
+          .setMaxNumSamples(limits.maxNumSamples())
+          .setMaxPrompts(limits.maxPrompts())
+          .setMaxWeightBytes(limits.maxWeightBytes())
+          .build();
     }
+  }
 
-    /** Largest weight file accepted, for sizing uploads. */
-    long maxWeightBytes() {
-        return limits.maxWeightBytes();
-    }
+  /** Largest weight file accepted, for sizing uploads. */
+  long maxWeightBytes() {
+    return limits.maxWeightBytes();
+  }
 
-    private static void addLogprobs(CausalLm lm, List<int[]> prompts, List<int[]> responses, LogprobsResponse.Builder out) {
-        try (NDManager scope = lm.manager().newSubManager()) {
-            SequenceLogprobs result = lm.logprobs(scope, prompts, responses, false);
-            float[] flat = result.tokenLogprobs().toFloatArray();
-            int width = (int) result.tokenLogprobs().getShape().get(1);
-            for (int i = 0; i < prompts.size(); i++) {
-                dev.ncalign.proto.v1.SequenceLogprobs.Builder item = dev.ncalign.proto.v1.SequenceLogprobs.newBuilder();
-                double sum = 0;
-                for (int j = 0; j < responses.get(i).length; j++) {
-                    item.addTokenIds(responses.get(i)[j]);
-                    item.addTokenLogprobs(flat[i * width + j]);
-                    sum += flat[i * width + j];
-                }
-                out.addResults(item.setSumLogprob(sum));
-            }
+  private static void addLogprobs(
+      CausalLm lm, List<int[]> prompts, List<int[]> responses, LogprobsResponse.Builder out) {
+    try (NDManager scope = lm.manager().newSubManager()) {
+      SequenceLogprobs result = lm.logprobs(scope, prompts, responses, false);
+      float[] flat = result.tokenLogprobs().toFloatArray();
+      int width = (int) result.tokenLogprobs().getShape().get(1);
+      for (int i = 0; i < prompts.size(); i++) {
+        dev.ncalign.proto.v1.SequenceLogprobs.Builder item =
+            dev.ncalign.proto.v1.SequenceLogprobs.newBuilder();
+        double sum = 0;
+        for (int j = 0; j < responses.get(i).length; j++) {
+          item.addTokenIds(responses.get(i)[j]);
+          item.addTokenLogprobs(flat[i * width + j]);
+          sum += flat[i * width + j];
         }
+        out.addResults(item.setSumLogprob(sum));
+      }
     }
+  }
 
-    private static Completion completion(SampledSequence s, long version) {
-        Completion.Builder c = Completion.newBuilder()
-                .setPromptIndex(s.promptIndex())
-                .setSampleIndex(s.sampleIndex())
-                .setText(s.text())
-                .setSumLogprob(s.sumLogprob())
-                .setFinishReason(FinishReason.valueOf(s.finishReason().name()))
-                .setPolicyVersion(version);
-        for (int i = 0; i < s.tokenIds().length; i++) {
-            c.addTokenIds(s.tokenIds()[i]).addTokenLogprobs(s.tokenLogprobs()[i]);
-        }
-        return c.build();
+  private static Completion completion(SampledSequence s, long version) {
+    Completion.Builder c =
+        Completion.newBuilder()
+            .setPromptIndex(s.promptIndex())
+            .setSampleIndex(s.sampleIndex())
+            .setText(s.text())
+            .setSumLogprob(s.sumLogprob())
+            .setFinishReason(FinishReason.valueOf(s.finishReason().name()))
+            .setPolicyVersion(version);
+    for (int i = 0; i < s.tokenIds().length; i++) {
+      c.addTokenIds(s.tokenIds()[i]).addTokenLogprobs(s.tokenLogprobs()[i]);
     }
+    return c.build();
+  }
 }

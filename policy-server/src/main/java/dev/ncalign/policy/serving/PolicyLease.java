@@ -1,6 +1,6 @@
 package dev.ncalign.policy.serving;
 
-import dev.ncalign.policy.model.CausalLm;
+import dev.ncalign.lm.model.CausalLm;
 
 /**
  * One request's hold on a weight version: the model stays open until every lease on it is closed,
@@ -8,26 +8,26 @@ import dev.ncalign.policy.model.CausalLm;
  */
 public final class PolicyLease implements AutoCloseable {
 
-    private final PolicyRegistry.Slot slot;
-    private boolean closed;
+  private final PolicyRegistry.Slot slot;
+  private boolean closed;
 
-    PolicyLease(PolicyRegistry.Slot slot) {
-        this.slot = slot;
-    }
+  PolicyLease(PolicyRegistry.Slot slot) {
+    this.slot = slot;
+  }
 
-    public CausalLm model() {
-        return slot.model;
-    }
+  public CausalLm model() {
+    return slot.model;
+  }
 
-    public long version() {
-        return slot.version;
-    }
+  public long version() {
+    return slot.version;
+  }
 
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            slot.release();
-        }
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      slot.release();
     }
+  }
 }

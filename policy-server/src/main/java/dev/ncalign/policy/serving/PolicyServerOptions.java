@@ -14,48 +14,104 @@ import java.nio.file.Path;
  * @param pushTokenFile file holding the bearer token PushWeights requires, or null
  * @param tlsCertChain PEM certificate chain for TLS, or null for plaintext
  * @param tlsPrivateKey PEM private key for TLS, or null
- * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint on the same address: 0 for any
- *     free one, {@link #METRICS_OFF} for none
+ * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint on the same address: 0
+ *     for any free one, {@link #METRICS_OFF} for none
  */
 public record PolicyServerOptions(
-        Path modelDir, String bind, int port, String device, PolicyLimits limits, int maxInboundMessageBytes,
-        Path pushTokenFile, Path tlsCertChain, Path tlsPrivateKey, int metricsPort) {
+    Path modelDir,
+    String bind,
+    int port,
+    String device,
+    PolicyLimits limits,
+    int maxInboundMessageBytes,
+    Path pushTokenFile,
+    Path tlsCertChain,
+    Path tlsPrivateKey,
+    int metricsPort) {
 
-    public static final int DEFAULT_MAX_INBOUND_BYTES = 32 << 20;
+  public static final int DEFAULT_MAX_INBOUND_BYTES = 32 << 20;
 
-    /** {@link #metricsPort()} when no metrics endpoint is wanted; any negative port means the same. */
-    public static final int METRICS_OFF = -1;
+  /**
+   * {@link #metricsPort()} when no metrics endpoint is wanted; any negative port means the same.
+   */
+  public static final int METRICS_OFF = -1;
 
-    public PolicyServerOptions {
-        if ((tlsCertChain == null) != (tlsPrivateKey == null)) {
-            throw new IllegalArgumentException("TLS needs both a certificate chain and a private key");
-        }
+  public PolicyServerOptions {
+    if ((tlsCertChain == null) != (tlsPrivateKey == null)) {
+      throw new IllegalArgumentException("TLS needs both a certificate chain and a private key");
     }
+  }
 
-    /** Loopback, a free port, automatic device, modest limits, no auth, no TLS, no metrics endpoint. */
-    public static PolicyServerOptions defaults(Path modelDir) {
-        return new PolicyServerOptions(modelDir, "127.0.0.1", 0, "auto",
-                new PolicyLimits(16, 64, 128, 16L << 30), DEFAULT_MAX_INBOUND_BYTES, null, null, null,
-                METRICS_OFF);
-    }
+  /**
+   * Loopback, a free port, automatic device, modest limits, no auth, no TLS, no metrics endpoint.
+   */
+  public static PolicyServerOptions defaults(Path modelDir) {
+    return new PolicyServerOptions(
+        modelDir,
+        "127.0.0.1",
+        0,
+        "auto",
+        new PolicyLimits(16, 64, 128, 16L << 30),
+        DEFAULT_MAX_INBOUND_BYTES,
+        null,
+        null,
+        null,
+        METRICS_OFF);
+  }
 
-    public PolicyServerOptions withLimits(PolicyLimits value) {
-        return new PolicyServerOptions(modelDir, bind, port, device, value, maxInboundMessageBytes, pushTokenFile,
-                tlsCertChain, tlsPrivateKey, metricsPort);
-    }
+  public PolicyServerOptions withLimits(PolicyLimits value) {
+    return new PolicyServerOptions(
+        modelDir,
+        bind,
+        port,
+        device,
+        value,
+        maxInboundMessageBytes,
+        pushTokenFile,
+        tlsCertChain,
+        tlsPrivateKey,
+        metricsPort);
+  }
 
-    public PolicyServerOptions withPushTokenFile(Path value) {
-        return new PolicyServerOptions(modelDir, bind, port, device, limits, maxInboundMessageBytes, value,
-                tlsCertChain, tlsPrivateKey, metricsPort);
-    }
+  public PolicyServerOptions withPushTokenFile(Path value) {
+    return new PolicyServerOptions(
+        modelDir,
+        bind,
+        port,
+        device,
+        limits,
+        maxInboundMessageBytes,
+        value,
+        tlsCertChain,
+        tlsPrivateKey,
+        metricsPort);
+  }
 
-    public PolicyServerOptions withBind(String value) {
-        return new PolicyServerOptions(modelDir, value, port, device, limits, maxInboundMessageBytes, pushTokenFile,
-                tlsCertChain, tlsPrivateKey, metricsPort);
-    }
+  public PolicyServerOptions withBind(String value) {
+    return new PolicyServerOptions(
+        modelDir,
+        value,
+        port,
+        device,
+        limits,
+        maxInboundMessageBytes,
+        pushTokenFile,
+        tlsCertChain,
+        tlsPrivateKey,
+        metricsPort);
+  }
 
-    public PolicyServerOptions withMetricsPort(int value) {
-        return new PolicyServerOptions(modelDir, bind, port, device, limits, maxInboundMessageBytes, pushTokenFile,
-                tlsCertChain, tlsPrivateKey, value);
-    }
+  public PolicyServerOptions withMetricsPort(int value) {
+    return new PolicyServerOptions(
+        modelDir,
+        bind,
+        port,
+        device,
+        limits,
+        maxInboundMessageBytes,
+        pushTokenFile,
+        tlsCertChain,
+        tlsPrivateKey,
+        value);
+  }
 }

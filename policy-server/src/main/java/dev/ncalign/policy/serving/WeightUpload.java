@@ -15,117 +15,130 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * One PushWeights stream: a header, then data chunks spooled to a temporary file while the SHA-256 and
- * the byte count are computed, so a multi-gigabyte push never sits in the heap.
+ * One PushWeights stream: a header, then data chunks spooled to a temporary file while the SHA-256
+ * and the byte count are computed, so a multi-gigabyte push never sits in the heap.
  */
 final class WeightUpload implements AutoCloseable {
 
-    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
-    private final long maxBytes;
-    private final MessageDigest sha256;
-    private WeightHeader header;
-    private Path file;
-    private OutputStream out;
-    private long received;
+  private final long maxBytes;
+  private final MessageDigest sha256;
+  private WeightHeader header;
+  private Path file;
+  private OutputStream out;
+  private long received;
 
-    WeightUpload(long maxBytes) {
-        this.maxBytes = maxBytes;
-        try {
-            this.sha256 = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+  WeightUpload(long maxBytes) {
+    this.maxBytes = maxBytes;
+    try {
+      this.sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
+  }
 
-    /** Takes the next chunk; throws {@link InvalidRequestException} when the stream breaks the protocol. */
-    void accept(WeightChunk chunk) {
-        switch (chunk.getChunkCase()) {
-            case HEADER -> acceptHeader(chunk.getHeader());
-            case DATA -> acceptData(chunk.getData().toByteArray());
-            default -> throw new InvalidRequestException("chunk", "neither header nor data");
-        }
+  /**
+   * Takes the next chunk; throws {@link InvalidRequestException} when the stream breaks the
+   * protocol.
+   */
+  void accept(WeightChunk chunk) {
+    switch (chunk.getChunkCase()) {
+      case HEADER -> acceptHeader(chunk.getHeader());
+      case DATA -> acceptData(chunk.getData().toByteArray());
+      default -> throw new InvalidRequestException("chunk", "neither header nor data");
     }
+  }
 
-    /** The header, once received. */
-    WeightHeader header() {
-        return header;
-    }
+  /** The header, once received. */
+  WeightHeader header() {
+    return header;
+  }
 
-    /** Checks the byte count and checksum and opens the received bytes for reading. */
-    InputStream verifiedData() {
-        if (header == null) {
-            throw new InvalidRequestException("header", "the stream carried no header");
-        }
-        if (received != header.getTotalBytes()) {
-            throw new InvalidRequestException("header.total_bytes",
-                    "expected " + header.getTotalBytes() + " bytes, received " + received + " (truncated stream?)");
-        }
-        String actual = HexFormat.of().formatHex(sha256.digest());
-        if (!actual.equals(header.getSha256Hex())) {
-            throw new InvalidRequestException("header.sha256_hex", "checksum mismatch: data hashes to " + actual);
-        }
-        try {
-            out.close();
-            return new BufferedInputStream(Files.newInputStream(file), 1 << 20);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  /** Checks the byte count and checksum and opens the received bytes for reading. */
+  InputStream verifiedData() {
+    if (header == null) {
+      throw new InvalidRequestException("header", "the stream carried no header");
     }
+    if (received != header.getTotalBytes()) {
+      throw new InvalidRequestException(
+          "header.total_bytes",
+          "expected "
+              + header.getTotalBytes()
+              + " bytes, received "
+              + received
+              + " (truncated stream?)");
+    }
+    String actual = HexFormat.of().formatHex(sha256.digest());
+    if (!actual.equals(header.getSha256Hex())) {
+      throw new InvalidRequestException(
+          "header.sha256_hex", "checksum mismatch: data hashes to " + actual);
+    }
+    try {
+      out.close();
+      return new BufferedInputStream(Files.newInputStream(file), 1 << 20);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
-    private void acceptHeader(WeightHeader h) {
-        if (header != null) {
-            throw new InvalidRequestException("header", "sent twice");
-        }
-        if (!"safetensors".equals(h.getFormat())) {
-            throw new InvalidRequestException("header.format", "only \"safetensors\" is accepted, got \"" + h.getFormat() + "\"");
-        }
-        if (h.getTotalBytes() < 1 || h.getTotalBytes() > maxBytes) {
-            throw new InvalidRequestException("header.total_bytes", "must be in [1, " + maxBytes + "], got " + h.getTotalBytes());
-        }
-        if (!SHA256_HEX.matcher(h.getSha256Hex()).matches()) {
-            throw new InvalidRequestException("header.sha256_hex", "must be 64 lower-case hex characters");
-        }
-        if (h.getVersion() < 1) {
-            throw new InvalidRequestException("header.version", "must be ≥ 1");
-        }
-        header = h;
-        try {
-            file = Files.createTempFile("ncalign-weights-", ".safetensors");
-            out = Files.newOutputStream(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  private void acceptHeader(WeightHeader h) {
+    if (header != null) {
+      throw new InvalidRequestException("header", "sent twice");
     }
+    if (!"safetensors".equals(h.getFormat())) {
+      throw new InvalidRequestException(
+          "header.format", "only \"safetensors\" is accepted, got \"" + h.getFormat() + "\"");
+    }
+    if (h.getTotalBytes() < 1 || h.getTotalBytes() > maxBytes) {
+      throw new InvalidRequestException(
+          "header.total_bytes", "must be in [1, " + maxBytes + "], got " + h.getTotalBytes());
+    }
+    if (!SHA256_HEX.matcher(h.getSha256Hex()).matches()) {
+      throw new InvalidRequestException(
+          "header.sha256_hex", "must be 64 lower-case hex characters");
+    }
+    if (h.getVersion() < 1) {
+      throw new InvalidRequestException("header.version", "must be ≥ 1");
+    }
+    header = h;
+    try {
+      file = Files.createTempFile("ncalign-weights-", ".safetensors");
+      out = Files.newOutputStream(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
-    private void acceptData(byte[] bytes) {
-        if (header == null) {
-            throw new InvalidRequestException("header", "must be the first chunk");
-        }
-        if (received + bytes.length > header.getTotalBytes()) {
-            throw new InvalidRequestException("data", "more bytes than header.total_bytes = " + header.getTotalBytes());
-        }
-        sha256.update(bytes);
-        received += bytes.length;
-        try {
-            out.write(bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  private void acceptData(byte[] bytes) {
+    if (header == null) {
+      throw new InvalidRequestException("header", "must be the first chunk");
     }
+    if (received + bytes.length > header.getTotalBytes()) {
+      throw new InvalidRequestException(
+          "data", "more bytes than header.total_bytes = " + header.getTotalBytes());
+    }
+    sha256.update(bytes);
+    received += bytes.length;
+    try {
+      out.write(bytes);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
-    /** Deletes the spooled file. */
-    @Override
-    public void close() {
-        try {
-            if (out != null) {
-                out.close();
-            }
-            if (file != null) {
-                Files.deleteIfExists(file);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  /** Deletes the spooled file. */
+  @Override
+  public void close() {
+    try {
+      if (out != null) {
+        out.close();
+      }
+      if (file != null) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
 }

@@ -22,58 +22,72 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A call the client abandons counts once, as CANCELLED, even when the server closes it afterwards. */
+/**
+ * A call the client abandons counts once, as CANCELLED, even when the server closes it afterwards.
+ */
 class RpcMetricsInterceptorTest {
 
-    @Test
-    void cancelledCallCountsOnceAsCancelled() throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        CompletableFuture<StreamObserver<GenerateResponse>> held = new CompletableFuture<>();
-        CountDownLatch cancelled = new CountDownLatch(1);
-        PolicyServiceGrpc.PolicyServiceImplBase service = new PolicyServiceGrpc.PolicyServiceImplBase() {
-            @Override
-            public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
-                Context.current().addListener(context -> cancelled.countDown(), Runnable::run);
-                held.complete(observer);   // answered only after the client gave up
-            }
+  @Test
+  void cancelledCallCountsOnceAsCancelled() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    CompletableFuture<StreamObserver<GenerateResponse>> held = new CompletableFuture<>();
+    CountDownLatch cancelled = new CountDownLatch(1);
+    PolicyServiceGrpc.PolicyServiceImplBase service =
+        new PolicyServiceGrpc.PolicyServiceImplBase() {
+          @Override
+          public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
+            Context.current().addListener(context -> cancelled.countDown(), Runnable::run);
+            held.complete(observer); // answered only after the client gave up
+          }
         };
-        String name = InProcessServerBuilder.generateName();
-        Server server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(ServerInterceptors.intercept(service, new RpcMetricsInterceptor(registry)))
-                .build().start();
-        ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
-        try {
-            Context.CancellableContext call = Context.current().withCancellation();
-            call.run(() -> PolicyServiceGrpc.newStub(channel).generate(GenerateRequest.getDefaultInstance(), new StreamObserver<>() {
-                @Override
-                public void onNext(GenerateResponse value) {}
+    String name = InProcessServerBuilder.generateName();
+    Server server =
+        InProcessServerBuilder.forName(name)
+            .directExecutor()
+            .addService(ServerInterceptors.intercept(service, new RpcMetricsInterceptor(registry)))
+            .build()
+            .start();
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    try {
+      Context.CancellableContext call = Context.current().withCancellation();
+      call.run(
+          () ->
+              PolicyServiceGrpc.newStub(channel)
+                  .generate(
+                      GenerateRequest.getDefaultInstance(),
+                      new StreamObserver<>() {
+                        @Override
+                        public void onNext(GenerateResponse value) {}
 
-                @Override
-                public void onError(Throwable t) {}
+                        @Override
+                        public void onError(Throwable t) {}
 
-                @Override
-                public void onCompleted() {}
-            }));
-            StreamObserver<GenerateResponse> observer = held.get(10, TimeUnit.SECONDS);
-            assertEquals(1, inFlight(registry));
-            call.cancel(null);
-            assertTrue(cancelled.await(10, TimeUnit.SECONDS), "the server saw no cancellation");
-            observer.onError(Status.INTERNAL.asRuntimeException());
+                        @Override
+                        public void onCompleted() {}
+                      }));
+      StreamObserver<GenerateResponse> observer = held.get(10, TimeUnit.SECONDS);
+      assertEquals(1, inFlight(registry));
+      call.cancel(null);
+      assertTrue(cancelled.await(10, TimeUnit.SECONDS), "the server saw no cancellation");
+      observer.onError(Status.INTERNAL.asRuntimeException());
 
-            assertEquals(1, calls(registry, "CANCELLED").count());
-            assertNull(registry.find(RpcMetricsInterceptor.RPC).tag("status", "INTERNAL").timer());
-            assertEquals(0, inFlight(registry));
-        } finally {
-            channel.shutdownNow();
-            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
+      assertEquals(1, calls(registry, "CANCELLED").count());
+      assertNull(registry.find(RpcMetricsInterceptor.RPC).tag("status", "INTERNAL").timer());
+      assertEquals(0, inFlight(registry));
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
 
-    private static Timer calls(SimpleMeterRegistry registry, String status) {
-        return registry.get(RpcMetricsInterceptor.RPC).tags("method", "Generate", "status", status).timer();
-    }
+  private static Timer calls(SimpleMeterRegistry registry, String status) {
+    return registry
+        .get(RpcMetricsInterceptor.RPC)
+        .tags("method", "Generate", "status", status)
+        .timer();
+  }
 
-    private static double inFlight(SimpleMeterRegistry registry) {
-        return registry.get(RpcMetricsInterceptor.IN_FLIGHT).tag("method", "Generate").gauge().value();
-    }
+  private static double inFlight(SimpleMeterRegistry registry) {
+    return registry.get(RpcMetricsInterceptor.IN_FLIGHT).tag("method", "Generate").gauge().value();
+  }
 }

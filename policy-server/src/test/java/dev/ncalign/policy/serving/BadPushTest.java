@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ncalign.policy.model.CausalLm;
-import dev.ncalign.policy.model.Safetensors;
-import dev.ncalign.policy.model.TestModels;
+import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.Safetensors;
+import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
@@ -24,91 +24,144 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** A bad push is refused with the reason and leaves the live version (and its outputs) untouched. */
+/**
+ * A bad push is refused with the reason and leaves the live version (and its outputs) untouched.
+ */
 class BadPushTest {
 
-    @Test
-    void badPushesLeaveTheLiveVersionUntouched() throws Exception {
-        try (PolicyServer server = PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
-            ManagedChannel channel = ServingFixtures.channel(server.port());
-            PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(channel);
-            GenerateRequest greedy = GenerateRequest.newBuilder().addPrompts("the cat").setNumSamples(1)
-                    .setSampling(SamplingParams.newBuilder().setMaxNewTokens(6)).build();
-            var before = stub.generate(greedy).getCompletions(0);
-            byte[] good = ServingFixtures.weights(7);
+  @Test
+  void badPushesLeaveTheLiveVersionUntouched() throws Exception {
+    try (PolicyServer server =
+        PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
+      ManagedChannel channel = ServingFixtures.channel(server.port());
+      PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(channel);
+      GenerateRequest greedy =
+          GenerateRequest.newBuilder()
+              .addPrompts("the cat")
+              .setNumSamples(1)
+              .setSampling(SamplingParams.newBuilder().setMaxNewTokens(6))
+              .build();
+      var before = stub.generate(greedy).getCompletions(0);
+      byte[] good = ServingFixtures.weights(7);
 
-            assertRejected(Status.Code.INVALID_ARGUMENT, "header.sha256_hex",
-                    () -> ServingFixtures.push(channel, null, 2, good, good.length, ServingFixtures.sha256(new byte[] {1})));
-            byte[] half = Arrays.copyOf(good, good.length / 2);
-            assertRejected(Status.Code.INVALID_ARGUMENT, "header.total_bytes",
-                    () -> ServingFixtures.push(channel, null, 2, half, good.length, ServingFixtures.sha256(good)));
-            byte[] wrongShape = variant(t -> t.put("model.norm.weight", new Safetensors.Tensor(new long[] {3}, new float[3])));
-            assertRejected(Status.Code.INVALID_ARGUMENT, "tensor 'model.norm.weight' has shape",
-                    () -> ServingFixtures.push(channel, 2, wrongShape));
-            byte[] unknown = variant(t -> t.put("model.extra.weight", new Safetensors.Tensor(new long[] {1}, new float[1])));
-            assertRejected(Status.Code.INVALID_ARGUMENT, "unknown tensor 'model.extra.weight'",
-                    () -> ServingFixtures.push(channel, 2, unknown));
-            byte[] missing = variant(t -> t.remove("lm_head.weight"));
-            assertRejected(Status.Code.INVALID_ARGUMENT, "missing tensor 'lm_head.weight'",
-                    () -> ServingFixtures.push(channel, 2, missing));
-            byte[] garbage = "not a safetensors file".getBytes();
-            assertRejected(Status.Code.INVALID_ARGUMENT, "safetensors", () -> ServingFixtures.push(channel, 2, garbage));
-            assertRejected(Status.Code.FAILED_PRECONDITION, "header.version",
-                    () -> ServingFixtures.push(channel, 1, good));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "header.sha256_hex",
+          () ->
+              ServingFixtures.push(
+                  channel, null, 2, good, good.length, ServingFixtures.sha256(new byte[] {1})));
+      byte[] half = Arrays.copyOf(good, good.length / 2);
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "header.total_bytes",
+          () ->
+              ServingFixtures.push(
+                  channel, null, 2, half, good.length, ServingFixtures.sha256(good)));
+      byte[] wrongShape =
+          variant(
+              t ->
+                  t.put("model.norm.weight", new Safetensors.Tensor(new long[] {3}, new float[3])));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "tensor 'model.norm.weight' has shape",
+          () -> ServingFixtures.push(channel, 2, wrongShape));
+      byte[] unknown =
+          variant(
+              t ->
+                  t.put(
+                      "model.extra.weight", new Safetensors.Tensor(new long[] {1}, new float[1])));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "unknown tensor 'model.extra.weight'",
+          () -> ServingFixtures.push(channel, 2, unknown));
+      byte[] missing = variant(t -> t.remove("lm_head.weight"));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "missing tensor 'lm_head.weight'",
+          () -> ServingFixtures.push(channel, 2, missing));
+      byte[] garbage = "not a safetensors file".getBytes();
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "safetensors",
+          () -> ServingFixtures.push(channel, 2, garbage));
+      assertRejected(
+          Status.Code.FAILED_PRECONDITION,
+          "header.version",
+          () -> ServingFixtures.push(channel, 1, good));
 
-            assertEquals(1, stub.getInfo(GetInfoRequest.getDefaultInstance()).getLiveVersion());
-            var after = stub.generate(greedy).getCompletions(0);
-            assertEquals(before.getTokenIdsList(), after.getTokenIdsList());
-            assertEquals(before.getTokenLogprobsList(), after.getTokenLogprobsList());
+      assertEquals(1, stub.getInfo(GetInfoRequest.getDefaultInstance()).getLiveVersion());
+      var after = stub.generate(greedy).getCompletions(0);
+      assertEquals(before.getTokenIdsList(), after.getTokenIdsList());
+      assertEquals(before.getTokenLogprobsList(), after.getTokenLogprobsList());
 
-            assertEquals(2, ServingFixtures.push(channel, 2, good).getLiveVersion(), "a good push still works");
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
+      assertEquals(
+          2, ServingFixtures.push(channel, 2, good).getLiveVersion(), "a good push still works");
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
 
-    @Test
-    void pushNeedsTheBearerTokenWhenConfigured() throws Exception {
-        Path tokenFile = Files.createTempFile("token", ".txt");
-        Files.writeString(tokenFile, "s3cret\n");
-        PolicyServerOptions options = PolicyServerOptions.defaults(TestModels.tinyDir()).withPushTokenFile(tokenFile);
-        try (PolicyServer server = PolicyServer.start(options)) {
-            ManagedChannel channel = ServingFixtures.channel(server.port());
-            byte[] good = ServingFixtures.weights(8);
-            String sha = ServingFixtures.sha256(good);
-            assertRejected(Status.Code.UNAUTHENTICATED, "PushWeights",
-                    () -> ServingFixtures.push(channel, null, 2, good, good.length, sha));
-            assertRejected(Status.Code.UNAUTHENTICATED, "PushWeights",
-                    () -> ServingFixtures.push(channel, "wrong", 2, good, good.length, sha));
-            assertEquals(2, ServingFixtures.push(channel, "s3cret", 2, good, good.length, sha).getLiveVersion());
-            // Other calls need no token.
-            assertEquals(2, PolicyServiceGrpc.newBlockingStub(channel).getInfo(GetInfoRequest.getDefaultInstance()).getLiveVersion());
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-        }
+  @Test
+  void pushNeedsTheBearerTokenWhenConfigured() throws Exception {
+    Path tokenFile = Files.createTempFile("token", ".txt");
+    Files.writeString(tokenFile, "s3cret\n");
+    PolicyServerOptions options =
+        PolicyServerOptions.defaults(TestModels.tinyDir()).withPushTokenFile(tokenFile);
+    try (PolicyServer server = PolicyServer.start(options)) {
+      ManagedChannel channel = ServingFixtures.channel(server.port());
+      byte[] good = ServingFixtures.weights(8);
+      String sha = ServingFixtures.sha256(good);
+      assertRejected(
+          Status.Code.UNAUTHENTICATED,
+          "PushWeights",
+          () -> ServingFixtures.push(channel, null, 2, good, good.length, sha));
+      assertRejected(
+          Status.Code.UNAUTHENTICATED,
+          "PushWeights",
+          () -> ServingFixtures.push(channel, "wrong", 2, good, good.length, sha));
+      assertEquals(
+          2, ServingFixtures.push(channel, "s3cret", 2, good, good.length, sha).getLiveVersion());
+      // Other calls need no token.
+      assertEquals(
+          2,
+          PolicyServiceGrpc.newBlockingStub(channel)
+              .getInfo(GetInfoRequest.getDefaultInstance())
+              .getLiveVersion());
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
 
-    @Test
-    void bindingBeyondLoopbackRequiresAToken() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()).withBind("0.0.0.0")));
-        assertTrue(e.getMessage().contains("--push-token-file"), e.getMessage());
-    }
+  @Test
+  void bindingBeyondLoopbackRequiresAToken() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                PolicyServer.start(
+                    PolicyServerOptions.defaults(TestModels.tinyDir()).withBind("0.0.0.0")));
+    assertTrue(e.getMessage().contains("--push-token-file"), e.getMessage());
+  }
 
-    /** The tiny model's weights with one change to the tensor map. */
-    private static byte[] variant(Consumer<Map<String, Safetensors.Tensor>> change) {
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-        try (CausalLm lm = TestModels.loadTiny()) {
-            lm.parameters().forEach((name, p) -> tensors.put(name,
-                    new Safetensors.Tensor(p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
-        }
-        change.accept(tensors);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Safetensors.write(out, tensors);
-        return out.toByteArray();
+  /** The tiny model's weights with one change to the tensor map. */
+  private static byte[] variant(Consumer<Map<String, Safetensors.Tensor>> change) {
+    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+    try (CausalLm lm = TestModels.loadTiny()) {
+      lm.parameters()
+          .forEach(
+              (name, p) ->
+                  tensors.put(
+                      name,
+                      new Safetensors.Tensor(
+                          p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
     }
+    change.accept(tensors);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Safetensors.write(out, tensors);
+    return out.toByteArray();
+  }
 
-    private static void assertRejected(Status.Code code, String reason, Runnable push) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, push::run);
-        assertEquals(code, e.getStatus().getCode(), e.toString());
-        assertTrue(e.getStatus().getDescription().contains(reason), e.getStatus().getDescription());
-    }
+  private static void assertRejected(Status.Code code, String reason, Runnable push) {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, push::run);
+    assertEquals(code, e.getStatus().getCode(), e.toString());
+    assertTrue(e.getStatus().getDescription().contains(reason), e.getStatus().getDescription());
+  }
 }

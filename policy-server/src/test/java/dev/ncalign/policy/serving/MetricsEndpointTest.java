@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.policy.metrics.PrometheusSamples;
-import dev.ncalign.policy.model.TestModels;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.LogprobsItem;
@@ -24,108 +24,163 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The server with metrics on a free port: after a few Generate and ComputeLogprobs calls, one good push
- * and one bad one, {@code GET /metrics} reports each of them.
+ * The server with metrics on a free port: after a few Generate and ComputeLogprobs calls, one good
+ * push and one bad one, {@code GET /metrics} reports each of them.
  */
 class MetricsEndpointTest {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @Test
-    void metricsReportCallsBatchesVersionsAndSwaps() throws Exception {
-        PolicyServerOptions options = PolicyServerOptions.defaults(TestModels.tinyDir()).withMetricsPort(0);
-        try (PolicyServer server = PolicyServer.start(options)) {
-            assertTrue(server.metricsPort() > 0 && server.metricsPort() != server.port(), "metrics port " + server.metricsPort());
-            ManagedChannel channel = ServingFixtures.channel(server.port());
-            PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(channel);
-            SamplingParams sampling = SamplingParams.newBuilder().setMaxNewTokens(4).setTemperature(1f).setSeed(5).build();
-            GenerateResponse twoByThree = stub.generate(GenerateRequest.newBuilder()
-                    .addPrompts("the cat").addPrompts("a dog").setNumSamples(3).setSampling(sampling).build());
-            GenerateResponse oneByOne = stub.generate(GenerateRequest.newBuilder()
-                    .addPrompts("the").setNumSamples(1).setSampling(sampling).build());
-            assertThrows(StatusRuntimeException.class, () -> stub.generate(GenerateRequest.newBuilder()
-                    .addPrompts("the").setNumSamples(0).build()));
-            stub.computeLogprobs(LogprobsRequest.newBuilder()
-                    .addItems(LogprobsItem.newBuilder().setPrompt("the").setResponse("cat")).build());
-            byte[] weights = ServingFixtures.weights(11);
-            ServingFixtures.push(channel, 2, weights);
-            assertThrows(StatusRuntimeException.class, () -> ServingFixtures.push(channel, null, 3, weights,
-                    weights.length, ServingFixtures.sha256(new byte[] {1})));
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  @Test
+  void metricsReportCallsBatchesVersionsAndSwaps() throws Exception {
+    PolicyServerOptions options =
+        PolicyServerOptions.defaults(TestModels.tinyDir()).withMetricsPort(0);
+    try (PolicyServer server = PolicyServer.start(options)) {
+      assertTrue(
+          server.metricsPort() > 0 && server.metricsPort() != server.port(),
+          "metrics port " + server.metricsPort());
+      ManagedChannel channel = ServingFixtures.channel(server.port());
+      PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(channel);
+      SamplingParams sampling =
+          SamplingParams.newBuilder().setMaxNewTokens(4).setTemperature(1f).setSeed(5).build();
+      GenerateResponse twoByThree =
+          stub.generate(
+              GenerateRequest.newBuilder()
+                  .addPrompts("the cat")
+                  .addPrompts("a dog")
+                  .setNumSamples(3)
+                  .setSampling(sampling)
+                  .build());
+      GenerateResponse oneByOne =
+          stub.generate(
+              GenerateRequest.newBuilder()
+                  .addPrompts("the")
+                  .setNumSamples(1)
+                  .setSampling(sampling)
+                  .build());
+      assertThrows(
+          StatusRuntimeException.class,
+          () ->
+              stub.generate(
+                  GenerateRequest.newBuilder().addPrompts("the").setNumSamples(0).build()));
+      stub.computeLogprobs(
+          LogprobsRequest.newBuilder()
+              .addItems(LogprobsItem.newBuilder().setPrompt("the").setResponse("cat"))
+              .build());
+      byte[] weights = ServingFixtures.weights(11);
+      ServingFixtures.push(channel, 2, weights);
+      assertThrows(
+          StatusRuntimeException.class,
+          () ->
+              ServingFixtures.push(
+                  channel,
+                  null,
+                  3,
+                  weights,
+                  weights.length,
+                  ServingFixtures.sha256(new byte[] {1})));
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
-            HttpResponse<String> response = get(server.metricsPort(), "/metrics");
-            assertEquals(200, response.statusCode());
-            assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
-            PrometheusSamples metrics = new PrometheusSamples(response.body());
+      HttpResponse<String> response = get(server.metricsPort(), "/metrics");
+      assertEquals(200, response.statusCode());
+      assertTrue(
+          response
+              .headers()
+              .firstValue("Content-Type")
+              .orElse("")
+              .startsWith("text/plain; version=0.0.4"));
+      PrometheusSamples metrics = new PrometheusSamples(response.body());
 
-            String calls = "ncalign_policy_server_rpc_seconds_count";
-            assertEquals(2, metrics.value(calls, "method", "Generate", "status", "OK"));
-            assertEquals(1, metrics.value(calls, "method", "Generate", "status", "INVALID_ARGUMENT"));
-            assertEquals(1, metrics.value(calls, "method", "ComputeLogprobs", "status", "OK"));
-            assertEquals(1, metrics.value(calls, "method", "PushWeights", "status", "OK"));
-            assertEquals(1, metrics.value(calls, "method", "PushWeights", "status", "INVALID_ARGUMENT"));
-            assertTrue(metrics.has("ncalign_policy_server_rpc_seconds_bucket"), "latency histogram");
-            assertEquals(0, metrics.value("ncalign_policy_server_rpc_in_flight", "method", "Generate"));
+      String calls = "ncalign_policy_server_rpc_seconds_count";
+      assertEquals(2, metrics.value(calls, "method", "Generate", "status", "OK"));
+      assertEquals(1, metrics.value(calls, "method", "Generate", "status", "INVALID_ARGUMENT"));
+      assertEquals(1, metrics.value(calls, "method", "ComputeLogprobs", "status", "OK"));
+      assertEquals(1, metrics.value(calls, "method", "PushWeights", "status", "OK"));
+      assertEquals(1, metrics.value(calls, "method", "PushWeights", "status", "INVALID_ARGUMENT"));
+      assertTrue(metrics.has("ncalign_policy_server_rpc_seconds_bucket"), "latency histogram");
+      assertEquals(0, metrics.value("ncalign_policy_server_rpc_in_flight", "method", "Generate"));
 
-            assertEquals(2, metrics.value("ncalign_policy_server_generate_batch_size_count"));
-            assertEquals(2 * 3 + 1, metrics.value("ncalign_policy_server_generate_batch_size_sum"));
-            assertEquals(1, metrics.value("ncalign_policy_server_generate_batch_size_bucket", "le", "1.0"));
-            assertEquals(2, metrics.value("ncalign_policy_server_generate_batch_size_bucket", "le", "8.0"));
-            assertEquals(tokens(twoByThree) + tokens(oneByOne), metrics.value("ncalign_policy_server_generated_tokens_total"));
+      assertEquals(2, metrics.value("ncalign_policy_server_generate_batch_size_count"));
+      assertEquals(2 * 3 + 1, metrics.value("ncalign_policy_server_generate_batch_size_sum"));
+      assertEquals(
+          1, metrics.value("ncalign_policy_server_generate_batch_size_bucket", "le", "1.0"));
+      assertEquals(
+          2, metrics.value("ncalign_policy_server_generate_batch_size_bucket", "le", "8.0"));
+      assertEquals(
+          tokens(twoByThree) + tokens(oneByOne),
+          metrics.value("ncalign_policy_server_generated_tokens_total"));
 
-            assertEquals(2, metrics.value("ncalign_policy_server_live_version"));
-            assertEquals(1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "ok"));
-            assertEquals(1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
-            assertTrue(metrics.has("jvm_memory_used_bytes"), "JVM memory");
-        }
+      assertEquals(2, metrics.value("ncalign_policy_server_live_version"));
+      assertEquals(1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "ok"));
+      assertEquals(
+          1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
+      assertTrue(metrics.has("jvm_memory_used_bytes"), "JVM memory");
     }
+  }
 
-    @Test
-    void callsRefusedForAMissingTokenAreCounted() throws Exception {
-        Path tokenFile = Files.createTempFile("token", ".txt");
-        Files.writeString(tokenFile, "s3cret");
-        PolicyServerOptions options = PolicyServerOptions.defaults(TestModels.tinyDir())
-                .withPushTokenFile(tokenFile).withMetricsPort(0);
-        try (PolicyServer server = PolicyServer.start(options)) {
-            ManagedChannel channel = ServingFixtures.channel(server.port());
-            byte[] weights = ServingFixtures.weights(12);
-            assertThrows(StatusRuntimeException.class, () -> ServingFixtures.push(channel, 2, weights));
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-            PrometheusSamples metrics = new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
-            assertEquals(1, metrics.value("ncalign_policy_server_rpc_seconds_count",
-                    "method", "PushWeights", "status", "UNAUTHENTICATED"));
-            assertEquals(0, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
-        }
+  @Test
+  void callsRefusedForAMissingTokenAreCounted() throws Exception {
+    Path tokenFile = Files.createTempFile("token", ".txt");
+    Files.writeString(tokenFile, "s3cret");
+    PolicyServerOptions options =
+        PolicyServerOptions.defaults(TestModels.tinyDir())
+            .withPushTokenFile(tokenFile)
+            .withMetricsPort(0);
+    try (PolicyServer server = PolicyServer.start(options)) {
+      ManagedChannel channel = ServingFixtures.channel(server.port());
+      byte[] weights = ServingFixtures.weights(12);
+      assertThrows(StatusRuntimeException.class, () -> ServingFixtures.push(channel, 2, weights));
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      PrometheusSamples metrics =
+          new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
+      assertEquals(
+          1,
+          metrics.value(
+              "ncalign_policy_server_rpc_seconds_count",
+              "method",
+              "PushWeights",
+              "status",
+              "UNAUTHENTICATED"));
+      assertEquals(
+          0, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
     }
+  }
 
-    @Test
-    void onlyGetMetricsIsServed() throws Exception {
-        PolicyServerOptions options = PolicyServerOptions.defaults(TestModels.tinyDir()).withMetricsPort(0);
-        try (PolicyServer server = PolicyServer.start(options)) {
-            assertEquals(404, get(server.metricsPort(), "/metrics/extra").statusCode());
-            assertEquals(404, get(server.metricsPort(), "/").statusCode());
-            HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(uri(server.metricsPort(), "/metrics"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(405, post.statusCode());
-        }
+  @Test
+  void onlyGetMetricsIsServed() throws Exception {
+    PolicyServerOptions options =
+        PolicyServerOptions.defaults(TestModels.tinyDir()).withMetricsPort(0);
+    try (PolicyServer server = PolicyServer.start(options)) {
+      assertEquals(404, get(server.metricsPort(), "/metrics/extra").statusCode());
+      assertEquals(404, get(server.metricsPort(), "/").statusCode());
+      HttpResponse<String> post =
+          HTTP.send(
+              HttpRequest.newBuilder(uri(server.metricsPort(), "/metrics"))
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(405, post.statusCode());
     }
+  }
 
-    @Test
-    void metricsAreOffByDefault() {
-        try (PolicyServer server = PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
-            assertEquals(PolicyServerOptions.METRICS_OFF, server.metricsPort());
-        }
+  @Test
+  void metricsAreOffByDefault() {
+    try (PolicyServer server =
+        PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
+      assertEquals(PolicyServerOptions.METRICS_OFF, server.metricsPort());
     }
+  }
 
-    private static long tokens(GenerateResponse response) {
-        return response.getCompletionsList().stream().mapToLong(c -> c.getTokenIdsCount()).sum();
-    }
+  private static long tokens(GenerateResponse response) {
+    return response.getCompletionsList().stream().mapToLong(c -> c.getTokenIdsCount()).sum();
+  }
 
-    private static HttpResponse<String> get(int port, String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri(port, path)).build(), HttpResponse.BodyHandlers.ofString());
-    }
+  private static HttpResponse<String> get(int port, String path) throws Exception {
+    return HTTP.send(
+        HttpRequest.newBuilder(uri(port, path)).build(), HttpResponse.BodyHandlers.ofString());
+  }
 
-    private static URI uri(int port, String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
-    }
+  private static URI uri(int port, String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
 }

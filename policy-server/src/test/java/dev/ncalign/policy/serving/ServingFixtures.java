@@ -1,8 +1,8 @@
 package dev.ncalign.policy.serving;
 
 import com.google.protobuf.ByteString;
-import dev.ncalign.policy.model.CausalLm;
-import dev.ncalign.policy.model.TestModels;
+import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightChunk;
@@ -23,74 +23,97 @@ import java.util.concurrent.TimeUnit;
 /** Shared helpers: a plaintext loopback channel, weight files, and a PushWeights client. */
 final class ServingFixtures {
 
-    private ServingFixtures() {}
+  private ServingFixtures() {}
 
-    static ManagedChannel channel(int port) {
-        return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().maxInboundMessageSize(64 << 20).build();
+  static ManagedChannel channel(int port) {
+    return NettyChannelBuilder.forAddress("127.0.0.1", port)
+        .usePlaintext()
+        .maxInboundMessageSize(64 << 20)
+        .build();
+  }
+
+  /** The tiny model's weights randomised with {@code seed}, as a safetensors file. */
+  static byte[] weights(long seed) {
+    try (CausalLm lm = TestModels.loadTiny()) {
+      TestModels.randomize(lm, seed, 0.25);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      lm.writeSafetensors(out);
+      return out.toByteArray();
     }
+  }
 
-    /** The tiny model's weights randomised with {@code seed}, as a safetensors file. */
-    static byte[] weights(long seed) {
-        try (CausalLm lm = TestModels.loadTiny()) {
-            TestModels.randomize(lm, seed, 0.25);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            lm.writeSafetensors(out);
-            return out.toByteArray();
-        }
+  static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
+  }
 
-    static String sha256(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+  /**
+   * Streams {@code data} in 4 kB chunks under a header announcing {@code totalBytes} and {@code
+   * sha}.
+   */
+  static PushWeightsResponse push(
+      ManagedChannel channel,
+      String token,
+      long version,
+      byte[] data,
+      long totalBytes,
+      String sha) {
+    PolicyServiceGrpc.PolicyServiceStub stub =
+        PolicyServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    if (token != null) {
+      Metadata headers = new Metadata();
+      headers.put(BearerTokenInterceptor.AUTHORIZATION, "Bearer " + token);
+      stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
-
-    /** Streams {@code data} in 4 kB chunks under a header announcing {@code totalBytes} and {@code sha}. */
-    static PushWeightsResponse push(ManagedChannel channel, String token, long version, byte[] data, long totalBytes,
-            String sha) {
-        PolicyServiceGrpc.PolicyServiceStub stub = PolicyServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
-        if (token != null) {
-            Metadata headers = new Metadata();
-            headers.put(BearerTokenInterceptor.AUTHORIZATION, "Bearer " + token);
-            stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
-        }
-        CompletableFuture<PushWeightsResponse> result = new CompletableFuture<>();
-        StreamObserver<WeightChunk> upload = stub.pushWeights(new StreamObserver<>() {
-            @Override
-            public void onNext(PushWeightsResponse value) {
+    CompletableFuture<PushWeightsResponse> result = new CompletableFuture<>();
+    StreamObserver<WeightChunk> upload =
+        stub.pushWeights(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(PushWeightsResponse value) {
                 result.complete(value);
-            }
+              }
 
-            @Override
-            public void onError(Throwable t) {
+              @Override
+              public void onError(Throwable t) {
                 result.completeExceptionally(t);
-            }
+              }
 
-            @Override
-            public void onCompleted() {}
-        });
-        upload.onNext(WeightChunk.newBuilder().setHeader(WeightHeader.newBuilder()
-                .setVersion(version).setFormat("safetensors").setTotalBytes(totalBytes).setSha256Hex(sha)).build());
-        for (int from = 0; from < data.length; from += 4096) {
-            upload.onNext(WeightChunk.newBuilder()
-                    .setData(ByteString.copyFrom(data, from, Math.min(4096, data.length - from))).build());
-        }
-        upload.onCompleted();
-        try {
-            return result.get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof StatusRuntimeException sre) {
-                throw sre;
-            }
-            throw new IllegalStateException(e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+              @Override
+              public void onCompleted() {}
+            });
+    upload.onNext(
+        WeightChunk.newBuilder()
+            .setHeader(
+                WeightHeader.newBuilder()
+                    .setVersion(version)
+                    .setFormat("safetensors")
+                    .setTotalBytes(totalBytes)
+                    .setSha256Hex(sha))
+            .build());
+    for (int from = 0; from < data.length; from += 4096) {
+      upload.onNext(
+          WeightChunk.newBuilder()
+              .setData(ByteString.copyFrom(data, from, Math.min(4096, data.length - from)))
+              .build());
     }
+    upload.onCompleted();
+    try {
+      return result.get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StatusRuntimeException sre) {
+        throw sre;
+      }
+      throw new IllegalStateException(e);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
 
-    static PushWeightsResponse push(ManagedChannel channel, long version, byte[] data) {
-        return push(channel, null, version, data, data.length, sha256(data));
-    }
+  static PushWeightsResponse push(ManagedChannel channel, long version, byte[] data) {
+    return push(channel, null, version, data, data.length, sha256(data));
+  }
 }

@@ -1,0 +1,24 @@
+package dev.ncalign.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code ncalign serve-policy ARGS}: the policy server in this JVM (ARGS as for {@code
+ * policy-server --help}).
+ */
+@Command(
+    name = "serve-policy",
+    description = "Start a policy server: ncalign serve-policy --model DIR --port N (see --help).")
+final class ServePolicyCommand implements Callable<Integer> {
+  @Unmatched List<String> args = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    dev.ncalign.policy.Main.main(args.toArray(String[]::new));
+    return 0;
+  }
+}

@@ -1,0 +1,24 @@
+package dev.ncalign.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Unmatched;
+
+/**
+ * {@code ncalign serve-reward ARGS}: the reward server in this JVM (ARGS as for {@code
+ * reward-server --help}).
+ */
+@Command(
+    name = "serve-reward",
+    description = "Start a reward server: ncalign serve-reward --model DIR --port N (see --help).")
+final class ServeRewardCommand implements Callable<Integer> {
+  @Unmatched List<String> args = new ArrayList<>();
+
+  @Override
+  public Integer call() {
+    dev.ncalign.reward.Main.main(args.toArray(String[]::new));
+    return 0;
+  }
+}

@@ -1,0 +1,319 @@
+package dev.ncalign.lm.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Llama-style causal language model loaded from (and saved as) a Hugging Face model directory:
+ * {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}.
+ *
+ * <p>Memory: the weights live in {@link #manager()}; every other array is created in the NDManager
+ * the caller passes in (open {@code manager().newSubManager()} per step or request and close it).
+ * Thread safety: forwards may run concurrently; loading weights must not overlap a forward.
+ */
+public final class CausalLm implements AutoCloseable {
+
+  static final String CONFIG = "config.json";
+  static final String WEIGHTS = "model.safetensors";
+  static final String TOKENIZER = "tokenizer.json";
+
+  /** Tokenizer/generation side files copied along by {@link #save(Path)} when present. */
+  private static final List<String> SIDE_FILES =
+      List.of(
+          TOKENIZER, "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ModelConfig config;
+  private final ObjectNode rawConfig;
+  private final TextCodec codec;
+  private final NDManager manager;
+  private final LlamaForCausalLm model;
+  private final CausalLmBlock block;
+  private final Path sourceDir;
+
+  private CausalLm(
+      ModelConfig config, ObjectNode rawConfig, TextCodec codec, Device device, Path sourceDir) {
+    this.config = config;
+    this.rawConfig = rawConfig;
+    this.codec = codec;
+    this.manager = NDManager.newBaseManager(device);
+    this.model = new LlamaForCausalLm(config, manager);
+    this.block = new CausalLmBlock(model, config.vocabSize(), manager);
+    this.sourceDir = sourceDir;
+  }
+
+  /** Loads an HF model directory onto {@code device}. */
+  public static CausalLm load(Path modelDir, Device device) {
+    ObjectNode raw;
+    try {
+      raw = (ObjectNode) JSON.readTree(modelDir.resolve(CONFIG).toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + modelDir.resolve(CONFIG), e);
+    }
+    ModelConfig config = ModelConfig.fromJson(raw);
+    TextCodec codec = TextCodec.load(modelDir.resolve(TOKENIZER), config);
+    CausalLm lm = new CausalLm(config, raw, codec, device, modelDir);
+    try (InputStream in =
+        new BufferedInputStream(Files.newInputStream(modelDir.resolve(WEIGHTS)), 1 << 20)) {
+      lm.loadSafetensors(in);
+      return lm;
+    } catch (IOException e) {
+      lm.close();
+      throw new UncheckedIOException("cannot read " + modelDir.resolve(WEIGHTS), e);
+    } catch (RuntimeException e) {
+      lm.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A model of the same architecture and tokenizer with zero weights in its own memory, to load a
+   * new weight version into while this one keeps serving (hot-swap).
+   */
+  public CausalLm newStandby() {
+    return new CausalLm(config, rawConfig, codec.retain(), manager.getDevice(), sourceDir);
+  }
+
+  /**
+   * Writes an HF directory: config.json, model.safetensors (F32), tokenizer files copied from the
+   * source.
+   */
+  public void save(Path modelDir) {
+    try {
+      Files.createDirectories(modelDir);
+      ObjectNode out = rawConfig.deepCopy();
+      out.put("torch_dtype", "float32");
+      Files.writeString(
+          modelDir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+      try (OutputStream stream =
+          new BufferedOutputStream(Files.newOutputStream(modelDir.resolve(WEIGHTS)), 1 << 20)) {
+        writeSafetensors(stream);
+      }
+      if (!Files.isSameFile(sourceDir, modelDir)) {
+        for (String name : SIDE_FILES) {
+          if (Files.exists(sourceDir.resolve(name))) {
+            Files.copy(
+                sourceDir.resolve(name),
+                modelDir.resolve(name),
+                StandardCopyOption.REPLACE_EXISTING);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save to " + modelDir, e);
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public TextCodec codec() {
+    return codec;
+  }
+
+  /** The NDManager owning the weights; open per-request/per-step sub-managers from it. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /** The directory this model (architecture, tokenizer) was loaded from. */
+  public Path sourceDir() {
+    return sourceDir;
+  }
+
+  /**
+   * Trainable parameters by HF tensor name, in model order. Their arrays require gradients; a tied
+   * lm_head is not listed separately (it is {@code model.embed_tokens.weight}).
+   */
+  public Map<String, Parameter> parameters() {
+    return model.parameters();
+  }
+
+  /** The model as a DJL Block (token ids [batch, seq] to logits), sharing these parameters. */
+  public Block block() {
+    return block;
+  }
+
+  /** Number of trainable scalars. */
+  public long parameterCount() {
+    return parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+  }
+
+  /**
+   * Logits [batch, seq, vocab] for {@code inputIds} (int64 [batch, seq]) at {@code positionIds}
+   * (float32 [batch or 1, seq]) with an additive {@link AttentionMask} over cached + new keys,
+   * extending {@code cache} when given. Results belong to the inputs' NDManager.
+   */
+  public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+    return model.forward(inputIds, positionIds, mask, cache);
+  }
+
+  /**
+   * Log-prob of each response token given the prompt and the previous response tokens (prompt
+   * tokens are not scored). Sequences are right-padded into one batch; with a causal mask, padding
+   * after a sequence cannot change it. Every prompt must have at least one token (the model never
+   * adds BOS).
+   *
+   * @param scope NDManager for inputs and results (on the model's device); close it after the step
+   * @param training true keeps the autograd graph (call inside a GradientCollector); false records
+   *     none
+   */
+  public SequenceLogprobs logprobs(
+      NDManager scope, List<int[]> promptIds, List<int[]> responseIds, boolean training) {
+    if (promptIds.size() != responseIds.size() || promptIds.isEmpty()) {
+      throw new IllegalArgumentException("need as many prompts as responses, at least one");
+    }
+    int n = promptIds.size();
+    int maxLength = 0;
+    int maxResponse = 0;
+    for (int i = 0; i < n; i++) {
+      if (promptIds.get(i).length == 0) {
+        throw new IllegalArgumentException(
+            "prompt " + i + " has no tokens; the tokenizer adds no BOS");
+      }
+      maxLength = Math.max(maxLength, promptIds.get(i).length + responseIds.get(i).length);
+      maxResponse = Math.max(maxResponse, responseIds.get(i).length);
+    }
+    if (maxLength > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException(
+          "sequence of "
+              + maxLength
+              + " tokens exceeds the context of "
+              + config.maxPositionEmbeddings());
+    }
+    if (maxResponse == 0) {
+      return new SequenceLogprobs(scope.zeros(new Shape(n, 0)), scope.zeros(new Shape(n)));
+    }
+    long[] ids = new long[n * maxLength];
+    Arrays.fill(ids, codec.padId());
+    // Padding slots score position 0 of their row; their result is multiplied by 0.
+    long[] scoredPositions = new long[n * maxResponse];
+    long[] targets = new long[n * maxResponse];
+    float[] present = new float[n * maxResponse];
+    for (int i = 0; i < n; i++) {
+      int[] prompt = promptIds.get(i);
+      int[] response = responseIds.get(i);
+      for (int t = 0; t < prompt.length; t++) {
+        ids[i * maxLength + t] = prompt[t];
+      }
+      for (int j = 0; j < response.length; j++) {
+        ids[i * maxLength + prompt.length + j] = response[j];
+        // The logits at position t predict token t + 1.
+        scoredPositions[i * maxResponse + j] = (long) i * maxLength + prompt.length - 1 + j;
+        targets[i * maxResponse + j] = response[j];
+        present[i * maxResponse + j] = 1f;
+      }
+    }
+    try (NoGrad ignored = training ? null : NoGrad.enter()) {
+      NDArray inputIds = scope.create(ids, new Shape(n, maxLength));
+      NDArray positions = scope.arange(0f, maxLength).reshape(1, maxLength);
+      NDArray logits = forward(inputIds, positions, AttentionMask.causal(scope, maxLength), null);
+      // Rows of the flattened [n * maxLength, vocab] logits at the scored positions, then each
+      // target's log-softmax.
+      NDArray scoredLogits =
+          logits
+              .reshape(-1, config.vocabSize())
+              .get(new NDIndex("{}", scope.create(scoredPositions)));
+      NDArray tokenLogprobs =
+          scoredLogits
+              .logSoftmax(-1)
+              .gather(scope.create(targets, new Shape(n * maxResponse, 1)), 1)
+              .reshape(n, maxResponse)
+              .mul(scope.create(present, new Shape(n, maxResponse)));
+      return new SequenceLogprobs(tokenLogprobs, tokenLogprobs.sum(new int[] {1}));
+    }
+  }
+
+  /** Writes every weight as F32 under its HF name, one tensor at a time. */
+  public void writeSafetensors(OutputStream out) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    parameters().forEach((name, p) -> shapes.put(name, p.getArray().getShape().getShape()));
+    Safetensors.write(out, shapes, name -> parameters().get(name).getArray().toFloatArray());
+  }
+
+  /**
+   * Replaces every weight from a safetensors stream. The header is checked first (every tensor
+   * known, present and of the expected shape) so a mismatched file changes nothing; a stream that
+   * breaks off later leaves the weights partly replaced (load into {@link #newStandby()} to stay
+   * safe).
+   *
+   * @throws IllegalArgumentException naming the offending tensor
+   */
+  public void loadSafetensors(InputStream in) {
+    Safetensors.Reader reader = new Safetensors.Reader(in);
+    Map<String, Parameter> parameters = parameters();
+    for (Safetensors.TensorInfo info : reader.header().values()) {
+      Parameter target = parameters.get(info.name());
+      if (target == null && !isIgnorable(info.name())) {
+        throw new IllegalArgumentException("unknown tensor '" + info.name() + "'");
+      }
+      long[] expected =
+          target != null
+              ? target.getArray().getShape().getShape()
+              : expectedShapeOfIgnorable(info.name());
+      if (expected != null && !Arrays.equals(expected, info.shape())) {
+        throw new IllegalArgumentException(
+            "tensor '"
+                + info.name()
+                + "' has shape "
+                + Arrays.toString(info.shape())
+                + ", expected "
+                + Arrays.toString(expected));
+      }
+    }
+    for (String name : parameters.keySet()) {
+      if (!reader.header().containsKey(name)) {
+        throw new IllegalArgumentException("missing tensor '" + name + "'");
+      }
+    }
+    reader.forEachTensor(
+        (info, data) -> {
+          Parameter target = parameters.get(info.name());
+          if (target != null) {
+            target.getArray().set(data);
+          }
+        });
+  }
+
+  /**
+   * Tensors HF checkpoints may carry that this model does not need: rotary caches, a tied lm_head.
+   */
+  private boolean isIgnorable(String name) {
+    return name.endsWith("rotary_emb.inv_freq")
+        || (config.tieWordEmbeddings() && "lm_head.weight".equals(name));
+  }
+
+  private long[] expectedShapeOfIgnorable(String name) {
+    return "lm_head.weight".equals(name)
+        ? new long[] {config.vocabSize(), config.hiddenSize()}
+        : null;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+    codec.close();
+  }
+}

@@ -1,0 +1,90 @@
+package dev.ncalign.lm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+
+/**
+ * HF {@code LlamaAttention} / {@code Qwen2Attention} (eager path): grouped-query attention with
+ * rotary position embeddings, optional q/k/v (and o) biases, and an optional KV cache.
+ */
+final class LlamaAttention {
+
+  private final int layerIndex;
+  private final int headDim;
+  private final int groupSize;
+  private final float scaling;
+  private final Parameter qWeight;
+  private final Parameter kWeight;
+  private final Parameter vWeight;
+  private final Parameter oWeight;
+  private final Parameter qBias;
+  private final Parameter kBias;
+  private final Parameter vBias;
+  private final Parameter oBias;
+
+  LlamaAttention(WeightRegistry weights, String prefix, int layerIndex, ModelConfig config) {
+    this.layerIndex = layerIndex;
+    this.headDim = config.headDim();
+    this.groupSize = config.groupSize();
+    this.scaling = (float) Math.pow(headDim, -0.5);
+    int hidden = config.hiddenSize();
+    int qWidth = config.numAttentionHeads() * headDim;
+    int kvWidth = config.numKeyValueHeads() * headDim;
+    qWeight = weights.add(prefix + "q_proj.weight", qWidth, hidden);
+    kWeight = weights.add(prefix + "k_proj.weight", kvWidth, hidden);
+    vWeight = weights.add(prefix + "v_proj.weight", kvWidth, hidden);
+    oWeight = weights.add(prefix + "o_proj.weight", hidden, qWidth);
+    qBias = config.qkvBias() ? weights.add(prefix + "q_proj.bias", qWidth) : null;
+    kBias = config.qkvBias() ? weights.add(prefix + "k_proj.bias", kvWidth) : null;
+    vBias = config.qkvBias() ? weights.add(prefix + "v_proj.bias", kvWidth) : null;
+    oBias = config.outputBias() ? weights.add(prefix + "o_proj.bias", hidden) : null;
+  }
+
+  /**
+   * @param hiddenStates [batch, seq, hidden]
+   * @param cos rotary cos [batch or 1, seq, headDim]
+   * @param sin rotary sin, same shape
+   * @param mask additive attention mask [batch or 1, 1, seq, keys]: 0 where allowed, -FLT_MAX
+   *     elsewhere
+   * @param cache past keys/values, or null
+   */
+  NDArray forward(NDArray hiddenStates, NDArray cos, NDArray sin, NDArray mask, KvCache cache) {
+    long batch = hiddenStates.getShape().get(0);
+    long seq = hiddenStates.getShape().get(1);
+    // q = q_proj(h).view(batch, seq, -1, head_dim).transpose(1, 2), same for k and v
+    NDArray query = heads(project(hiddenStates, qWeight, qBias), batch, seq);
+    NDArray key = heads(project(hiddenStates, kWeight, kBias), batch, seq);
+    NDArray value = heads(project(hiddenStates, vWeight, vBias), batch, seq);
+    // query, key = apply_rotary_pos_emb(query, key, cos, sin)
+    query = RotaryEmbedding.apply(query, cos, sin);
+    key = RotaryEmbedding.apply(key, cos, sin);
+    // key, value = past_key_value.update(key, value, layer_idx)
+    if (cache != null) {
+      NDList merged = cache.update(layerIndex, key, value);
+      key = merged.get(0);
+      value = merged.get(1);
+    }
+    // repeat_kv: kv head j serves query heads j*n_rep .. (j+1)*n_rep-1 (repeat_interleave on the
+    // head axis)
+    key = key.repeat(1, groupSize);
+    value = value.repeat(1, groupSize);
+    // attn_weights = softmax(q @ k^T * scaling + causal_mask) in float32
+    NDArray scores = query.matMul(key.transpose(0, 1, 3, 2)).mul(scaling).add(mask);
+    NDArray probs = scores.softmax(-1);
+    // attn_output = (attn_weights @ v).transpose(1, 2).reshape(batch, seq, -1); o_proj
+    NDArray output = probs.matMul(value).transpose(0, 2, 1, 3).reshape(batch, seq, -1);
+    return project(output, oWeight, oBias);
+  }
+
+  private NDArray heads(NDArray projected, long batch, long seq) {
+    return projected.reshape(batch, seq, -1, headDim).transpose(0, 2, 1, 3);
+  }
+
+  static NDArray project(NDArray input, Parameter weight, Parameter bias) {
+    // Linear.linear keeps the result in the input's NDManager (the weight is the second operand).
+    return Linear.linear(input, weight.getArray(), bias == null ? null : bias.getArray())
+        .singletonOrThrow();
+  }
+}

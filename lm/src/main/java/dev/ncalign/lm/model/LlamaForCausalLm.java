@@ -1,0 +1,65 @@
+package dev.ncalign.lm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * HF {@code LlamaForCausalLM} / {@code Qwen2ForCausalLM}: token embedding, decoder layers, final
+ * norm, lm_head (or the embedding matrix when tied). Parameters live in the model's NDManager under
+ * HF names; every intermediate result lives in the NDManager of the inputs (the caller's scope).
+ */
+final class LlamaForCausalLm {
+
+  private final Parameter embedTokens;
+  private final List<LlamaDecoderLayer> layers = new ArrayList<>();
+  private final LlamaRmsNorm norm;
+  private final Parameter lmHead;
+  private final RotaryEmbedding rotaryEmb;
+  private final Map<String, Parameter> parameters;
+
+  LlamaForCausalLm(ModelConfig config, NDManager manager) {
+    WeightRegistry weights = new WeightRegistry(manager);
+    embedTokens = weights.add("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
+    for (int i = 0; i < config.numHiddenLayers(); i++) {
+      layers.add(new LlamaDecoderLayer(weights, i, config));
+    }
+    norm = new LlamaRmsNorm(weights, "model.norm", config.hiddenSize(), config.rmsNormEps());
+    lmHead =
+        config.tieWordEmbeddings()
+            ? embedTokens
+            : weights.add("lm_head.weight", config.vocabSize(), config.hiddenSize());
+    rotaryEmb = new RotaryEmbedding(config.headDim(), config.ropeTheta());
+    parameters = weights.parameters();
+  }
+
+  /** Trainable parameters by HF tensor name (no {@code lm_head.weight} when tied). */
+  Map<String, Parameter> parameters() {
+    return parameters;
+  }
+
+  /**
+   * Logits [batch, seq, vocab] in float32.
+   *
+   * @param inputIds int64 [batch, seq]
+   * @param positionIds float32 [batch or 1, seq]: position of each token in its own sequence
+   * @param mask additive mask [batch or 1, 1, seq, keys] (keys = cached + seq)
+   * @param cache KV cache to read and extend, or null for a full forward
+   */
+  NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+    NDArray hidden =
+        Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
+            .singletonOrThrow();
+    NDList cosSin = rotaryEmb.cosSin(positionIds);
+    for (LlamaDecoderLayer layer : layers) {
+      hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+    }
+    return LlamaAttention.project(norm.forward(hidden), lmHead, null);
+  }
+}

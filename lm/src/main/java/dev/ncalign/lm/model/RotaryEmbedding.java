@@ -1,0 +1,46 @@
+package dev.ncalign.lm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+
+/**
+ * HF {@code LlamaRotaryEmbedding} (default rope type) and {@code apply_rotary_pos_emb}: each head's
+ * vector is split in two halves that rotate together (rotate_half layout, not interleaved pairs).
+ */
+final class RotaryEmbedding {
+
+  private final float[] invFreq;
+
+  RotaryEmbedding(int headDim, double theta) {
+    // inv_freq = 1.0 / (base ** (arange(0, dim, 2).float() / dim)): each step rounded to float32
+    // like HF,
+    // since at long positions an ulp of inv_freq is a visible angle.
+    invFreq = new float[headDim / 2];
+    for (int i = 0; i < invFreq.length; i++) {
+      float exponent = (float) (2 * i) / headDim;
+      invFreq[i] = 1f / (float) Math.pow(theta, exponent);
+    }
+  }
+
+  /** cos and sin of shape [batch, seq, headDim] for float32 positions of shape [batch, seq]. */
+  NDList cosSin(NDArray positions) {
+    NDArray inv = positions.getManager().create(invFreq);
+    // freqs = position_ids ⊗ inv_freq; emb = cat((freqs, freqs), dim=-1)
+    NDArray freqs = positions.expandDims(-1).mul(inv);
+    NDArray emb = freqs.concat(freqs, -1);
+    return new NDList(emb.cos(), emb.sin());
+  }
+
+  /** q_embed = q * cos + rotate_half(q) * sin, with cos/sin broadcast over heads (unsqueeze(1)). */
+  static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+    return x.mul(cos.expandDims(1)).add(rotateHalf(x).mul(sin.expandDims(1)));
+  }
+
+  /** rotate_half(x) = cat((-x2, x1), dim=-1) where x1, x2 are the two halves of the last axis. */
+  static NDArray rotateHalf(NDArray x) {
+    long half = x.getShape().get(x.getShape().dimension() - 1) / 2;
+    NDArray x1 = x.get("..., :" + half);
+    NDArray x2 = x.get("..., " + half + ":");
+    return x2.neg().concat(x1, -1);
+  }
+}
