@@ -26,7 +26,7 @@ WORKDIR /home/ncalign
 # The dashboard listens on 127.0.0.1 only: reach it with kubectl port-forward.
 # -Dai.djl.offline=true: a missing native library fails at once instead of trying to download (as
 # ./ncalign runs it; the launcher's one-thread default is left out: a pod has its own cores). JAVA_TOOL_OPTIONS adds JVM flags.
-ENTRYPOINT ["java", "-Dai.djl.offline=true", "-Xss4m", "-XX:MaxRAMPercentage=75", "@/opt/ncalign/classpath.args", "dev.ncalign.orchestrator.cli.Ncalign"]
+ENTRYPOINT ["java", "-Dai.djl.offline=true", "-Xss4m", "-XX:MaxRAMPercentage=75", "@/opt/ncalign/classpath.args", "dev.ncalign.cli.Ncalign"]
 CMD ["--help"]
 
 FROM base AS gpu

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stages what one server image needs into deploy/docker/build/<module>/, the Docker build context:
-#   app/<module>.jar          the module's own jar (mvn package)
+# Stages what one image needs into deploy/docker/build/<image>/, the Docker build context:
+#   app/<module>.jar          the module's own jar (mvn package); the orchestrator image runs the `cli`
+#                             module (the ncalign command line), the servers their own modules
 #   lib/NNN-<name>.jar        its runtime dependencies, numbered in Maven's class-path order
 #   classpath.args            "-cp app/...:lib/..." for `java @classpath.args` (keeps that order)
 #
@@ -9,10 +10,15 @@
 # Then, from the repository root:
 #   docker build -f deploy/docker/policy-server.Dockerfile -t ncalign/policy-server:0.1.0 deploy/docker/build/policy-server
 set -euo pipefail
-module="${1:?usage: stage.sh policy-server|reward-server|orchestrator [mvn args]}"
+image="${1:?usage: stage.sh policy-server|reward-server|orchestrator [mvn args]}"
 shift
+case "$image" in
+  policy-server|reward-server) module="$image" ;;
+  orchestrator) module=cli ;;
+  *) echo "stage.sh: unknown image $image (policy-server, reward-server or orchestrator)" >&2; exit 2 ;;
+esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-out="$root/deploy/docker/build/$module"
+out="$root/deploy/docker/build/$image"
 cd "$root"
 [ -d "$module" ] || { echo "stage.sh: no module $module in $root" >&2; exit 2; }
 
@@ -42,4 +48,4 @@ for entry in "${entries[@]}"; do
   i=$((i + 1))
 done
 printf -- '-cp %s\n' "$cp_entries" > "$out/classpath.args"
-echo "staged $module: $((i + 1)) jars, $(du -sh "$out" | cut -f1) in $out"
+echo "staged $image ($module): $((i + 1)) jars, $(du -sh "$out" | cut -f1) in $out"
