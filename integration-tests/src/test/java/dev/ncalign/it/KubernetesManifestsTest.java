@@ -13,17 +13,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.ncalign.cli.Ncalign;
+import dev.ncalign.orchestrator.client.ClientOptions;
+import dev.ncalign.orchestrator.client.RewardClient;
 import dev.ncalign.orchestrator.config.ConfigLoader;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.RewardServiceGrpc;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -130,6 +137,27 @@ class KubernetesManifestsTest {
             + TOKEN_KEY
             + ")");
     assertTrue(readme.contains("create secret tls " + TLS_SECRET), "and the TLS one");
+  }
+
+  /**
+   * The orchestrator's client takes a {@code dns:///host:port} target, as configs/k8s.yaml names
+   * the reward Service (here resolving localhost instead of the cluster's DNS).
+   */
+  @Test
+  void clientTakesDnsTargets() throws Exception {
+    HealthStatusManager health = new HealthStatusManager();
+    Server server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .addService(health.getHealthService())
+            .build()
+            .start();
+    try (RewardClient client =
+        new RewardClient(
+            List.of("dns:///localhost:" + server.getPort()), ClientOptions.defaults())) {
+      assertTrue(client.awaitReady(Duration.ofSeconds(20)), "dns:///localhost reaches the server");
+    } finally {
+      server.shutdownNow();
+    }
   }
 
   /** The checks fail on a wrong flag, a wrong port, a wrong target or a wrong Secret. */
