@@ -160,47 +160,51 @@ class KubernetesManifestsTest {
     }
   }
 
-  /** The checks fail on a wrong flag, a wrong port, a wrong target or a wrong Secret. */
+  /** The checks fail, for the right reason, on a wrong flag, port, probe, target or Secret. */
   @Test
   void checksCatchMistakes() {
     String base = kustomize("deploy/k8s/base");
-    assertMistakeCaught(base, "- --metrics-port\n", "- --metric-port\n", "unknown flag");
     assertMistakeCaught(
-        base, "containerPort: 50052", "containerPort: 50053", "container port != --port");
+        base, "- --metrics-port\n", "- --metric-port\n", "Unknown options: '--metric-port'");
+    assertMistakeCaught(
+        base, "containerPort: 50052", "containerPort: 50053", "container port grpc = --port");
     assertMistakeCaught(
         base, "secretName: " + TOKEN_SECRET + "\n", "secretName: other-token\n", "Secret name");
     assertMistakeCaught(
         base,
         "port: 50051\n            service: ncalign.v1.PolicyService",
         "port: 50061\n            service: ncalign.v1.PolicyService",
-        "readiness probe port");
+        "readinessProbe port = --port");
     assertMistakeCaught(
         base,
         "service: ncalign.v1.RewardService",
         "service: ncalign.RewardService",
-        "probe service");
+        "which the server does not report");
     assertMistakeCaught(
         base,
         "replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: policy-server",
         "replicas: 3\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: policy-server",
-        "policy targets");
-    assertMistakeCaught(base, "reward-headless.ncalign.svc", "reward.ncalign.svc", "reward target");
+        "policy.targets lists every one of the 3 policy replicas");
+    assertMistakeCaught(
+        base, "reward-headless.ncalign.svc", "reward.ncalign.svc", "Service in dns:///reward.");
     assertMistakeCaught(
         base,
         "token_file: /var/run/secrets/ncalign/push-token/token",
         "token_file: /var/run/secrets/ncalign/token",
-        "clients.token_file");
-    assertMistakeCaught(base, "- --resume\n", "- --set=run.rounds=3\n", "--resume");
+        "clients.token_file /var/run/secrets/ncalign/token is on no volume");
+    assertMistakeCaught(base, "- --resume\n", "- --set=run.rounds=3\n", "the Job passes --resume");
   }
 
-  private static void assertMistakeCaught(String rendered, String from, String to, String what) {
+  private static void assertMistakeCaught(
+      String rendered, String from, String to, String expectedMessage) {
     assertTrue(rendered.contains(from), "the rendering contains " + from.strip());
-    // Replace every occurrence: the config text appears in the ConfigMap only once, args once per
-    // workload.
+    // Every occurrence: the config text is in the ConfigMap once, the args once per workload.
     Manifests broken = Manifests.parse(rendered.replace(from, to));
     AssertionError caught =
-        assertThrows(AssertionError.class, () -> check(broken), what + " not caught");
-    assertNotNull(caught.getMessage());
+        assertThrows(AssertionError.class, () -> check(broken), expectedMessage + ": not caught");
+    assertTrue(
+        caught.getMessage().contains(expectedMessage),
+        "caught for another reason than \"" + expectedMessage + "\": " + caught.getMessage());
   }
 
   // ---- the checks
