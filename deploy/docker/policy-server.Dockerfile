@@ -4,7 +4,8 @@
 # CPU (default target):
 #   docker build -f deploy/docker/policy-server.Dockerfile -t ncalign/policy-server:0.1.0 deploy/docker/build/policy-server
 # GPU: unpack a CUDA 12.8 libtorch 2.7.1 (the "shared-with-deps" zip, cxx11 ABI, from
-# pytorch.org, it carries the CUDA runtime libraries) into deploy/docker/build/policy-server/libtorch/, then
+# pytorch.org; it carries the CUDA runtime libraries) in deploy/docker/build/policy-server, after stage.sh (which
+# empties that directory): it unpacks to libtorch/. Then
 #   docker build --target gpu -f deploy/docker/policy-server.Dockerfile -t ncalign/policy-server:0.1.0-gpu deploy/docker/build/policy-server
 # The version must be 2.7.1: the JNI glue (ai.djl.pytorch:pytorch-jni 2.7.1-0.36.0, cpu and cu128 builds)
 # is on the class path. Not built by CI (no Docker there).
