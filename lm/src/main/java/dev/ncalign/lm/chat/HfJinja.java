@@ -82,11 +82,12 @@ final class HfJinja implements AutoCloseable {
             this.glue = context.eval(Shared.GLUE_SOURCE).execute(load);
             this.template = glue.invokeMember("compile", templateText);
         } catch (PolyglotException e) {
+            // Read the JS error before closing: its message lives in the context.
+            RuntimeException failure = e.isGuestException() && !e.isInternalError()
+                    ? new IllegalArgumentException("invalid chat template: " + guestMessage(e), e)
+                    : e;
             context.close();
-            if (e.isGuestException() && !e.isInternalError()) {
-                throw new IllegalArgumentException("invalid chat template: " + guestMessage(e), e);
-            }
-            throw e;
+            throw failure;
         } catch (RuntimeException e) {
             context.close();
             throw e;
