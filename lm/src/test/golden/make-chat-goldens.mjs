@@ -7,8 +7,13 @@
 // The variables are those transformers' apply_chat_template(messages, add_generation_prompt=True,
 // tokenize=False) passes: messages, tools=None, documents=None, add_generation_prompt, the tokenizer's
 // special-token strings; strftime_now is pinned to NOW so date-stamped templates render reproducibly.
+// For templates whose tokenizer is committed (Qwen3), each rendering also gets its token ids as transformers.js
+// tokenizes it without adding special tokens (@lenml/tokenizers, a fork of its tokenizers): the ids the Java
+// side must produce from the same text.
 import { Environment, Template } from "@huggingface/jinja";
+import { TokenizerLoader } from "@lenml/tokenizers";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -38,6 +43,10 @@ const templates = [
     name: "qwen3",
     source: "qwen3-tokenizer/tokenizer_config.json",
     config: JSON.parse(readFileSync(join(resources, "qwen3-tokenizer", "tokenizer_config.json"), "utf8")),
+    tokenizer: TokenizerLoader.fromPreTrained({
+      tokenizerJSON: JSON.parse(gunzipSync(readFileSync(join(resources, "qwen3-tokenizer", "tokenizer.json.gz"))).toString("utf8")),
+      tokenizerConfig: JSON.parse(readFileSync(join(resources, "qwen3-tokenizer", "tokenizer_config.json"), "utf8")),
+    }),
   },
   { name: "llama3-style", source: "chat/templates/llama3-style.jinja",
     config: { bos_token: "<|begin_of_text|>", eos_token: "<|eot_id|>" } },
@@ -94,7 +103,9 @@ for (const t of templates) {
     const vars = { messages: c.messages, tools: null, documents: null, add_generation_prompt: true,
       ...specialTokens, strftime_now: strftimeNow };
     try {
-      return { name: c.name, messages: c.messages, prompt: template.render(vars) };
+      const prompt = template.render(vars);
+      const ids = t.tokenizer ? { token_ids: t.tokenizer.encode(prompt, { add_special_tokens: false }) } : {};
+      return { name: c.name, messages: c.messages, prompt, ...ids };
     } catch (e) {
       return { name: c.name, messages: c.messages, error: e.message };
     }
