@@ -38,104 +38,109 @@ import java.util.Optional;
  */
 public final class ChatTemplate implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final String source;
-    private final Map<String, String> specialTokens;
-    private final Clock clock;
-    private final HfJinja engine;
+  private final String source;
+  private final Map<String, String> specialTokens;
+  private final Clock clock;
+  private final HfJinja engine;
 
-    private ChatTemplate(String source, Map<String, String> specialTokens, Clock clock) {
-        this.source = source;
-        this.specialTokens = Map.copyOf(specialTokens);
-        this.clock = clock;
-        this.engine = new HfJinja(source, format -> PythonStrftime.format(ZonedDateTime.now(this.clock), format));
+  private ChatTemplate(String source, Map<String, String> specialTokens, Clock clock) {
+    this.source = source;
+    this.specialTokens = Map.copyOf(specialTokens);
+    this.clock = clock;
+    this.engine =
+        new HfJinja(source, format -> PythonStrftime.format(ZonedDateTime.now(this.clock), format));
+  }
+
+  /**
+   * The chat template of a Hugging Face model directory: {@code chat_template.jinja}, else {@code
+   * chat_template} of {@code tokenizer_config.json} (a string, or a list of named templates of
+   * which {@code default} is used); special tokens ({@code bos_token}, {@code eos_token}, ...) from
+   * {@code tokenizer_config.json}. Empty when the directory has no template.
+   *
+   * @throws IllegalArgumentException if the files are malformed or the template does not parse
+   */
+  public static Optional<ChatTemplate> load(Path modelDir) {
+    return load(modelDir, Clock.systemDefaultZone());
+  }
+
+  /** {@link #load(Path)} with the clock {@code strftime_now} reads (tests pin it). */
+  public static Optional<ChatTemplate> load(Path modelDir, Clock clock) {
+    return ChatTemplateFiles.read(modelDir)
+        .map(f -> new ChatTemplate(f.template(), f.specialTokens(), clock));
+  }
+
+  /**
+   * A template from its text; {@code specialTokens} maps {@code bos_token}, {@code eos_token}, ...
+   * to their strings, as {@code tokenizer.special_tokens_map} does.
+   *
+   * @throws IllegalArgumentException if the text does not parse
+   */
+  public static ChatTemplate of(String template, Map<String, String> specialTokens) {
+    return new ChatTemplate(template, specialTokens, Clock.systemDefaultZone());
+  }
+
+  /** {@link #of(String, Map)} with the clock {@code strftime_now} reads. */
+  public static ChatTemplate of(String template, Map<String, String> specialTokens, Clock clock) {
+    return new ChatTemplate(template, specialTokens, clock);
+  }
+
+  /**
+   * The prompt for the model's next assistant turn: the conversation rendered with {@code
+   * add_generation_prompt=True}, special tokens included as text.
+   *
+   * @throws IllegalArgumentException if the template rejects the conversation (e.g. roles that do
+   *     not alternate) or fails on it
+   */
+  public String render(List<ChatMessage> messages) {
+    Objects.requireNonNull(messages, "messages");
+    return engine.render(variables(messages));
+  }
+
+  /** The tokenizer's {@code bos_token} string, if it has one. */
+  public Optional<String> bosToken() {
+    return Optional.ofNullable(specialTokens.get("bos_token"));
+  }
+
+  /** The tokenizer's {@code eos_token} string, if it has one. */
+  public Optional<String> eosToken() {
+    return Optional.ofNullable(specialTokens.get("eos_token"));
+  }
+
+  /** Special-token strings the template can refer to, by key ({@code bos_token}, ...). */
+  public Map<String, String> specialTokens() {
+    return specialTokens;
+  }
+
+  /** The template text. */
+  public String source() {
+    return source;
+  }
+
+  @Override
+  public void close() {
+    engine.close();
+  }
+
+  /**
+   * What transformers passes: messages, tools=None, documents=None, add_generation_prompt, special
+   * tokens.
+   */
+  private String variables(List<ChatMessage> messages) {
+    ObjectNode vars = JSON.createObjectNode();
+    ArrayNode list = vars.putArray("messages");
+    for (ChatMessage m : messages) {
+      list.addObject().put("role", m.role()).put("content", m.content());
     }
-
-    /**
-     * The chat template of a Hugging Face model directory: {@code chat_template.jinja}, else
-     * {@code chat_template} of {@code tokenizer_config.json} (a string, or a list of named templates of which
-     * {@code default} is used); special tokens ({@code bos_token}, {@code eos_token}, ...) from
-     * {@code tokenizer_config.json}. Empty when the directory has no template.
-     *
-     * @throws IllegalArgumentException if the files are malformed or the template does not parse
-     */
-    public static Optional<ChatTemplate> load(Path modelDir) {
-        return load(modelDir, Clock.systemDefaultZone());
+    vars.putNull("tools");
+    vars.putNull("documents");
+    vars.put("add_generation_prompt", true);
+    specialTokens.forEach(vars::put);
+    try {
+      return JSON.writeValueAsString(vars);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e); // a tree of strings always serialises
     }
-
-    /** {@link #load(Path)} with the clock {@code strftime_now} reads (tests pin it). */
-    public static Optional<ChatTemplate> load(Path modelDir, Clock clock) {
-        return ChatTemplateFiles.read(modelDir).map(f -> new ChatTemplate(f.template(), f.specialTokens(), clock));
-    }
-
-    /**
-     * A template from its text; {@code specialTokens} maps {@code bos_token}, {@code eos_token}, ... to their
-     * strings, as {@code tokenizer.special_tokens_map} does.
-     *
-     * @throws IllegalArgumentException if the text does not parse
-     */
-    public static ChatTemplate of(String template, Map<String, String> specialTokens) {
-        return new ChatTemplate(template, specialTokens, Clock.systemDefaultZone());
-    }
-
-    /** {@link #of(String, Map)} with the clock {@code strftime_now} reads. */
-    public static ChatTemplate of(String template, Map<String, String> specialTokens, Clock clock) {
-        return new ChatTemplate(template, specialTokens, clock);
-    }
-
-    /**
-     * The prompt for the model's next assistant turn: the conversation rendered with
-     * {@code add_generation_prompt=True}, special tokens included as text.
-     *
-     * @throws IllegalArgumentException if the template rejects the conversation (e.g. roles that do not
-     *     alternate) or fails on it
-     */
-    public String render(List<ChatMessage> messages) {
-        Objects.requireNonNull(messages, "messages");
-        return engine.render(variables(messages));
-    }
-
-    /** The tokenizer's {@code bos_token} string, if it has one. */
-    public Optional<String> bosToken() {
-        return Optional.ofNullable(specialTokens.get("bos_token"));
-    }
-
-    /** The tokenizer's {@code eos_token} string, if it has one. */
-    public Optional<String> eosToken() {
-        return Optional.ofNullable(specialTokens.get("eos_token"));
-    }
-
-    /** Special-token strings the template can refer to, by key ({@code bos_token}, ...). */
-    public Map<String, String> specialTokens() {
-        return specialTokens;
-    }
-
-    /** The template text. */
-    public String source() {
-        return source;
-    }
-
-    @Override
-    public void close() {
-        engine.close();
-    }
-
-    /** What transformers passes: messages, tools=None, documents=None, add_generation_prompt, special tokens. */
-    private String variables(List<ChatMessage> messages) {
-        ObjectNode vars = JSON.createObjectNode();
-        ArrayNode list = vars.putArray("messages");
-        for (ChatMessage m : messages) {
-            list.addObject().put("role", m.role()).put("content", m.content());
-        }
-        vars.putNull("tools");
-        vars.putNull("documents");
-        vars.put("add_generation_prompt", true);
-        specialTokens.forEach(vars::put);
-        try {
-            return JSON.writeValueAsString(vars);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e); // a tree of strings always serialises
-        }
-    }
+  }
 }

@@ -13,18 +13,22 @@ import org.graalvm.polyglot.Value;
 import org.graalvm.polyglot.proxy.ProxyExecutable;
 
 /**
- * One compiled template inside its own GraalJS context running {@code @huggingface/jinja} 0.5.11 (Hugging Face's
- * chat-template engine, MIT, bundled as its CommonJS build {@code huggingface-jinja-0.5.11.cjs} with its LICENSE).
- * A context may be entered by one thread at a time, so {@link #render} is synchronized; the engine is shared
- * so every context reuses the parsed bundle. The context gets no host access, I/O or threads: a template only
- * ever sees the JSON it is given.
+ * One compiled template inside its own GraalJS context running {@code @huggingface/jinja} 0.5.11
+ * (Hugging Face's chat-template engine, MIT, bundled as its CommonJS build {@code
+ * huggingface-jinja-0.5.11.cjs} with its LICENSE). A context may be entered by one thread at a
+ * time, so {@link #render} is synchronized; the engine is shared so every context reuses the parsed
+ * bundle. The context gets no host access, I/O or threads: a template only ever sees the JSON it is
+ * given.
  */
 final class HfJinja implements AutoCloseable {
 
-    private static final String BUNDLE = "huggingface-jinja-0.5.11.cjs";
+  private static final String BUNDLE = "huggingface-jinja-0.5.11.cjs";
 
-    /** Glue evaluated once per context; takes the bundle's module function, returns {compile, render}. */
-    private static final String GLUE = """
+  /**
+   * Glue evaluated once per context; takes the bundle's module function, returns {compile, render}.
+   */
+  private static final String GLUE =
+      """
             (function (load) {
               const module = { exports: {} };
               load(module, module.exports);
@@ -52,95 +56,103 @@ final class HfJinja implements AutoCloseable {
             })
             """;
 
-    private static final class Shared {
-        // Created on first use: a JVM that never renders a chat template never starts Truffle.
-        static final Engine ENGINE = Engine.newBuilder("js")
-                // Stock OpenJDK has no Graal JIT for Truffle; the interpreter is fast enough for templates.
-                .option("engine.WarnInterpreterOnly", "false")
-                .build();
-        static final Source BUNDLE_SOURCE = loadBundle();
-        static final Source GLUE_SOURCE = Source.create("js", GLUE);
-    }
+  private static final class Shared {
+    // Created on first use: a JVM that never renders a chat template never starts Truffle.
+    static final Engine ENGINE =
+        Engine.newBuilder("js")
+            // Stock OpenJDK has no Graal JIT for Truffle; the interpreter is fast enough for
+            // templates.
+            .option("engine.WarnInterpreterOnly", "false")
+            .build();
+    static final Source BUNDLE_SOURCE = loadBundle();
+    static final Source GLUE_SOURCE = Source.create("js", GLUE);
+  }
 
-    private final Context context;
-    private final Value glue;
-    private final Value template;
-    private final ProxyExecutable strftime;
+  private final Context context;
+  private final Value glue;
+  private final Value template;
+  private final ProxyExecutable strftime;
 
-    /**
-     * Compiles {@code templateText}; {@code strftime} answers the template's {@code strftime_now(format)}.
-     *
-     * @throws IllegalArgumentException if the text is not a template the engine can parse
-     */
-    HfJinja(String templateText, Function<String, String> strftime) {
-        this.context = Context.newBuilder("js")
-                .engine(Shared.ENGINE)
-                .build();
-        this.strftime = args -> strftime.apply(args[0].asString());
-        try {
-            Value load = context.eval(Shared.BUNDLE_SOURCE);
-            this.glue = context.eval(Shared.GLUE_SOURCE).execute(load);
-            this.template = glue.invokeMember("compile", templateText);
-        } catch (PolyglotException e) {
-            // Read the JS error before closing: its message lives in the context.
-            RuntimeException failure = e.isGuestException() && !e.isInternalError()
-                    ? new IllegalArgumentException("invalid chat template: " + guestMessage(e), e)
-                    : e;
-            context.close();
-            throw failure;
-        } catch (RuntimeException e) {
-            context.close();
-            throw e;
-        }
+  /**
+   * Compiles {@code templateText}; {@code strftime} answers the template's {@code
+   * strftime_now(format)}.
+   *
+   * @throws IllegalArgumentException if the text is not a template the engine can parse
+   */
+  HfJinja(String templateText, Function<String, String> strftime) {
+    this.context = Context.newBuilder("js").engine(Shared.ENGINE).build();
+    this.strftime = args -> strftime.apply(args[0].asString());
+    try {
+      Value load = context.eval(Shared.BUNDLE_SOURCE);
+      this.glue = context.eval(Shared.GLUE_SOURCE).execute(load);
+      this.template = glue.invokeMember("compile", templateText);
+    } catch (PolyglotException e) {
+      // Read the JS error before closing: its message lives in the context.
+      RuntimeException failure =
+          e.isGuestException() && !e.isInternalError()
+              ? new IllegalArgumentException("invalid chat template: " + guestMessage(e), e)
+              : e;
+      context.close();
+      throw failure;
+    } catch (RuntimeException e) {
+      context.close();
+      throw e;
     }
+  }
 
-    /**
-     * Renders with the variables in {@code varsJson} (a JSON object).
-     *
-     * @throws IllegalArgumentException if the template raises or fails on these variables
-     */
-    synchronized String render(String varsJson) {
-        try {
-            return glue.invokeMember("render", template, varsJson, strftime).asString();
-        } catch (PolyglotException e) {
-            if (!e.isGuestException() || e.isInternalError()) {
-                throw e;
-            }
-            Value error = e.getGuestObject();
-            boolean raised = error != null && error.hasMember("raisedByTemplate")
-                    && error.getMember("raisedByTemplate").isBoolean()
-                    && error.getMember("raisedByTemplate").asBoolean();
-            throw new IllegalArgumentException(raised
-                    ? "chat template rejected the conversation: " + guestMessage(e)
-                    : "chat template failed on this conversation: " + guestMessage(e), e);
-        }
+  /**
+   * Renders with the variables in {@code varsJson} (a JSON object).
+   *
+   * @throws IllegalArgumentException if the template raises or fails on these variables
+   */
+  synchronized String render(String varsJson) {
+    try {
+      return glue.invokeMember("render", template, varsJson, strftime).asString();
+    } catch (PolyglotException e) {
+      if (!e.isGuestException() || e.isInternalError()) {
+        throw e;
+      }
+      Value error = e.getGuestObject();
+      boolean raised =
+          error != null
+              && error.hasMember("raisedByTemplate")
+              && error.getMember("raisedByTemplate").isBoolean()
+              && error.getMember("raisedByTemplate").asBoolean();
+      throw new IllegalArgumentException(
+          raised
+              ? "chat template rejected the conversation: " + guestMessage(e)
+              : "chat template failed on this conversation: " + guestMessage(e),
+          e);
     }
+  }
 
-    @Override
-    public synchronized void close() {
-        context.close();
-    }
+  @Override
+  public synchronized void close() {
+    context.close();
+  }
 
-    /** The JS error's own message, without GraalJS's "Error: " prefix. */
-    private static String guestMessage(PolyglotException e) {
-        Value error = e.getGuestObject();
-        if (error != null && error.hasMember("message") && error.getMember("message").isString()) {
-            return error.getMember("message").asString();
-        }
-        return e.getMessage();
+  /** The JS error's own message, without GraalJS's "Error: " prefix. */
+  private static String guestMessage(PolyglotException e) {
+    Value error = e.getGuestObject();
+    if (error != null && error.hasMember("message") && error.getMember("message").isString()) {
+      return error.getMember("message").asString();
     }
+    return e.getMessage();
+  }
 
-    private static Source loadBundle() {
-        try (InputStream in = HfJinja.class.getResourceAsStream(BUNDLE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + BUNDLE);
-            }
-            String code = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            // The CommonJS wrapper, as Node applies it: the file evaluates to a function of (module, exports).
-            // The bundle requires nothing, so no require is passed.
-            return Source.newBuilder("js", "(function (module, exports) {\n" + code + "\n})", BUNDLE).build();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + BUNDLE, e);
-        }
+  private static Source loadBundle() {
+    try (InputStream in = HfJinja.class.getResourceAsStream(BUNDLE)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + BUNDLE);
+      }
+      String code = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      // The CommonJS wrapper, as Node applies it: the file evaluates to a function of (module,
+      // exports).
+      // The bundle requires nothing, so no require is passed.
+      return Source.newBuilder("js", "(function (module, exports) {\n" + code + "\n})", BUNDLE)
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + BUNDLE, e);
     }
+  }
 }
