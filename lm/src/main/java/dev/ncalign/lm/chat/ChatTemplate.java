@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +41,17 @@ import java.util.Optional;
  * (renders of one template run one at a time, as a GraalJS context requires). {@link #close()}
  * frees the JS context.
  *
- * <p><b>Errors.</b> A template that raises ({@code raise_exception}) or fails on a conversation, or
- * a text that is not a template, gives an {@link IllegalArgumentException} whose message says why:
- * a caller answers it as a bad request.
+ * <p><b>Errors.</b> A template that raises ({@code raise_exception}), fails or runs past {@link
+ * #RENDER_TIME_LIMIT} on a conversation, or a text that is not a template, gives an {@link
+ * IllegalArgumentException} whose message says why: a caller answers it as a bad request.
  */
 public final class ChatTemplate implements AutoCloseable {
+
+  /**
+   * Longest a render may take before it is stopped with an error. Real renders take milliseconds;
+   * this only catches a template that loops, with room for a busy machine.
+   */
+  public static final Duration RENDER_TIME_LIMIT = Duration.ofSeconds(10);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,12 +60,16 @@ public final class ChatTemplate implements AutoCloseable {
   private final Clock clock;
   private final HfJinja engine;
 
-  private ChatTemplate(String source, Map<String, String> specialTokens, Clock clock) {
+  private ChatTemplate(
+      String source, Map<String, String> specialTokens, Clock clock, Duration timeLimit) {
     this.source = source;
     this.specialTokens = Map.copyOf(specialTokens);
     this.clock = clock;
     this.engine =
-        new HfJinja(source, format -> PythonStrftime.format(ZonedDateTime.now(this.clock), format));
+        new HfJinja(
+            source,
+            format -> PythonStrftime.format(ZonedDateTime.now(this.clock), format),
+            timeLimit);
   }
 
   /**
@@ -76,7 +87,7 @@ public final class ChatTemplate implements AutoCloseable {
   /** {@link #load(Path)} with the clock {@code strftime_now} reads (tests pin it). */
   public static Optional<ChatTemplate> load(Path modelDir, Clock clock) {
     return ChatTemplateFiles.read(modelDir)
-        .map(f -> new ChatTemplate(f.template(), f.specialTokens(), clock));
+        .map(f -> new ChatTemplate(f.template(), f.specialTokens(), clock, RENDER_TIME_LIMIT));
   }
 
   /**
@@ -86,12 +97,17 @@ public final class ChatTemplate implements AutoCloseable {
    * @throws IllegalArgumentException if the text does not parse
    */
   public static ChatTemplate of(String template, Map<String, String> specialTokens) {
-    return new ChatTemplate(template, specialTokens, Clock.systemDefaultZone());
+    return new ChatTemplate(template, specialTokens, Clock.systemDefaultZone(), RENDER_TIME_LIMIT);
   }
 
   /** {@link #of(String, Map)} with the clock {@code strftime_now} reads. */
   public static ChatTemplate of(String template, Map<String, String> specialTokens, Clock clock) {
-    return new ChatTemplate(template, specialTokens, clock);
+    return new ChatTemplate(template, specialTokens, clock, RENDER_TIME_LIMIT);
+  }
+
+  /** {@link #of(String, Map)} with another render time limit (tests use a short one). */
+  static ChatTemplate of(String template, Map<String, String> specialTokens, Duration timeLimit) {
+    return new ChatTemplate(template, specialTokens, Clock.systemDefaultZone(), timeLimit);
   }
 
   /**
@@ -99,7 +115,7 @@ public final class ChatTemplate implements AutoCloseable {
    * add_generation_prompt=True}, special tokens included as text.
    *
    * @throws IllegalArgumentException if the template rejects the conversation (e.g. roles that do
-   *     not alternate) or fails on it
+   *     not alternate), fails on it or runs past {@link #RENDER_TIME_LIMIT}
    */
   public String render(List<ChatMessage> messages) {
     Objects.requireNonNull(messages, "messages");

@@ -4,6 +4,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.graalvm.polyglot.Context;
 import org.graalvm.polyglot.Engine;
@@ -18,7 +25,8 @@ import org.graalvm.polyglot.proxy.ProxyExecutable;
  * huggingface-jinja-0.5.11.cjs} with its LICENSE). A context may be entered by one thread at a
  * time, so {@link #render} is synchronized; the engine is shared so every context reuses the parsed
  * bundle. The context gets no host access, I/O or threads: a template only ever sees the JSON it is
- * given.
+ * given. A render that runs past its time limit is interrupted (the context stays usable), so a
+ * template that loops on some conversation cannot hold the lock forever.
  */
 final class HfJinja implements AutoCloseable {
 
@@ -66,22 +74,33 @@ final class HfJinja implements AutoCloseable {
             .build();
     static final Source BUNDLE_SOURCE = loadBundle();
     static final Source GLUE_SOURCE = Source.create("js", GLUE);
+    // Interrupts renders past their limit; statement limits would do it too but slowed the
+    // interpreter ~4x when measured here.
+    static final ScheduledExecutorService WATCHDOG =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "chat-template-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   private final Context context;
   private final Value glue;
   private final Value template;
   private final ProxyExecutable strftime;
+  private final Duration timeLimit;
 
   /**
    * Compiles {@code templateText}; {@code strftime} answers the template's {@code
-   * strftime_now(format)}.
+   * strftime_now(format)}; a render taking longer than {@code timeLimit} is stopped.
    *
    * @throws IllegalArgumentException if the text is not a template the engine can parse
    */
-  HfJinja(String templateText, Function<String, String> strftime) {
+  HfJinja(String templateText, Function<String, String> strftime, Duration timeLimit) {
     this.context = Context.newBuilder("js").engine(Shared.ENGINE).build();
     this.strftime = args -> strftime.apply(args[0].asString());
+    this.timeLimit = timeLimit;
     try {
       Value load = context.eval(Shared.BUNDLE_SOURCE);
       this.glue = context.eval(Shared.GLUE_SOURCE).execute(load);
@@ -103,12 +122,19 @@ final class HfJinja implements AutoCloseable {
   /**
    * Renders with the variables in {@code varsJson} (a JSON object).
    *
-   * @throws IllegalArgumentException if the template raises or fails on these variables
+   * @throws IllegalArgumentException if the template raises, fails or runs out of time on these
+   *     variables
    */
   synchronized String render(String varsJson) {
+    Future<?> watchdog =
+        Shared.WATCHDOG.schedule(this::interrupt, timeLimit.toMillis(), TimeUnit.MILLISECONDS);
     try {
       return glue.invokeMember("render", template, varsJson, strftime).asString();
     } catch (PolyglotException e) {
+      if (e.isInterrupted()) {
+        throw new IllegalArgumentException(
+            "chat template did not finish within " + timeLimit.toMillis() + " ms", e);
+      }
       if (!e.isGuestException() || e.isInternalError()) {
         throw e;
       }
@@ -123,12 +149,36 @@ final class HfJinja implements AutoCloseable {
               ? "chat template rejected the conversation: " + guestMessage(e)
               : "chat template failed on this conversation: " + guestMessage(e),
           e);
+    } finally {
+      // Still under the lock: an interrupt already on its way must land before the next render
+      // starts (on an idle context it is a no-op).
+      if (!watchdog.cancel(false)) {
+        awaitQuietly(watchdog);
+      }
     }
   }
 
   @Override
   public synchronized void close() {
     context.close();
+  }
+
+  private void interrupt() {
+    try {
+      context.interrupt(Duration.ofSeconds(10));
+    } catch (TimeoutException | RuntimeException e) {
+      // The render ended (or the context closed) meanwhile: nothing left to stop.
+    }
+  }
+
+  private static void awaitQuietly(Future<?> task) {
+    try {
+      task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      // interrupt() swallows its own failures
+    }
   }
 
   /** The JS error's own message, without GraalJS's "Error: " prefix. */
@@ -146,9 +196,8 @@ final class HfJinja implements AutoCloseable {
         throw new IllegalStateException("missing resource " + BUNDLE);
       }
       String code = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      // The CommonJS wrapper, as Node applies it: the file evaluates to a function of (module,
-      // exports).
-      // The bundle requires nothing, so no require is passed.
+      // The CommonJS wrapper, as Node applies it: the file evaluates to a function of
+      // (module, exports). The bundle requires nothing, so no require is passed.
       return Source.newBuilder("js", "(function (module, exports) {\n" + code + "\n})", BUNDLE)
           .build();
     } catch (IOException e) {

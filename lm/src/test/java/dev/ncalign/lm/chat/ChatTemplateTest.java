@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -82,6 +83,28 @@ class ChatTemplateTest {
               IllegalArgumentException.class, () -> t.render(List.of(ChatMessage.user("hi"))));
       assertTrue(
           e.getMessage().startsWith("chat template failed on this conversation: "), e.getMessage());
+    }
+  }
+
+  @Test
+  void aRenderThatRunsTooLongIsStoppedAndTheTemplateStaysUsable() {
+    // Loops 10^8 times (minutes in the interpreter) on one conversation only; range() lists stay
+    // small.
+    String template =
+        "{% if messages[0].content == 'loop' %}{% for i in range(10000) %}{% for j in"
+            + " range(10000) %}{% endfor %}{% endfor %}{% endif %}ok";
+    // Warm the shared engine first, so that on a busy machine the quick renders below stay far
+    // inside the short limit.
+    try (ChatTemplate warm = ChatTemplate.of(template, Map.of())) {
+      assertEquals("ok", warm.render(List.of(ChatMessage.user("hi"))));
+    }
+    try (ChatTemplate t = ChatTemplate.of(template, Map.of(), Duration.ofSeconds(3))) {
+      assertEquals("ok", t.render(List.of(ChatMessage.user("hi"))));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> t.render(List.of(ChatMessage.user("loop"))));
+      assertEquals("chat template did not finish within 3000 ms", e.getMessage());
+      assertEquals("ok", t.render(List.of(ChatMessage.user("hi again"))));
     }
   }
 
