@@ -21,12 +21,14 @@ import org.graalvm.polyglot.proxy.ProxyExecutable;
 
 /**
  * One compiled template inside its own GraalJS context running {@code @huggingface/jinja} 0.5.11
- * (Hugging Face's chat-template engine, MIT, bundled as its CommonJS build {@code
- * huggingface-jinja-0.5.11.cjs} with its LICENSE). A context may be entered by one thread at a
- * time, so {@link #render} is synchronized; the engine is shared so every context reuses the parsed
- * bundle. The context gets no host access, I/O or threads: a template only ever sees the JSON it is
- * given. A render that runs past its time limit is interrupted (the context stays usable), so a
- * template that loops on some conversation cannot hold the lock forever.
+ * (Hugging Face's chat-template engine, MIT). The resource {@code huggingface-jinja-0.5.11.cjs} is
+ * the npm package's {@code dist/index.cjs}, unchanged, beside its LICENSE; to update, {@code npm
+ * pack @huggingface/jinja@VERSION}, copy that file and re-run the goldens. A context may be entered
+ * by one thread at a time, so {@link #render} is synchronized; the engine is shared so every
+ * context reuses the parsed bundle. The context gets no host access, I/O or threads: a template
+ * only ever sees the JSON it is given. A render that runs past its time limit is interrupted (the
+ * context stays usable), so a template that loops on some conversation cannot hold the lock
+ * forever.
  */
 final class HfJinja implements AutoCloseable {
 
