@@ -198,32 +198,6 @@ class CausalLmTest {
   }
 
   @Test
-  void blockSharesTheParametersAndComputesTheSameLogits() {
-    assertEquals(
-        lm.parameters().keySet(), new java.util.LinkedHashSet<>(lm.block().getParameters().keys()));
-    assertTrue(lm.block().isInitialized());
-    long[] ids = {1, 5, 9, 12};
-    try (NDManager scope = lm.manager().newSubManager()) {
-      float[] viaBlock =
-          lm.block()
-              .forward(
-                  new ai.djl.training.ParameterStore(scope, false),
-                  new ai.djl.ndarray.NDList(scope.create(ids).reshape(1, 4)),
-                  false)
-              .singletonOrThrow()
-              .toFloatArray();
-      float[] direct =
-          lm.forward(
-                  scope.create(ids).reshape(1, 4),
-                  scope.arange(0f, 4f).reshape(1, 4),
-                  AttentionMask.causal(scope, 4),
-                  null)
-              .toFloatArray();
-      assertArrayEquals(direct, viaBlock);
-    }
-  }
-
-  @Test
   void rejectsUnsupportedArchitecture() {
     IllegalArgumentException e =
         assertThrows(
