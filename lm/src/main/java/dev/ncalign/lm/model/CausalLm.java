@@ -61,9 +61,37 @@ public final class CausalLm implements AutoCloseable {
    */
   public static CausalLm load(Path modelDir, Device device, WeightDType dtype) {
     HfModelDirectory dir = HfModelDirectory.open(modelDir);
-    WeightDType base = dir.storedDType();
+    return load(dir, device, dtype, dir.storedDType());
+  }
+
+  /**
+   * Loads for serving with the dtype named by {@code choice}: {@code auto} is the stored dtype
+   * ({@code torch_dtype}) on a GPU and float32 on a CPU (CPU kernels are fastest and exact in
+   * float32); otherwise {@code float32}, {@code bfloat16} or {@code float16}.
+   *
+   * @throws IllegalArgumentException for another choice; {@link ModelDirectoryException} as above
+   */
+  public static CausalLm load(Path modelDir, Device device, String choice) {
+    HfModelDirectory dir = HfModelDirectory.open(modelDir);
+    WeightDType stored = dir.storedDType();
+    WeightDType dtype;
+    if ("auto".equalsIgnoreCase(choice)) {
+      dtype = device.isGpu() ? stored : WeightDType.F32;
+    } else {
+      try {
+        dtype = WeightDType.parse(choice);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "dtype must be auto, float32, bfloat16 or float16, got '" + choice + "'");
+      }
+    }
+    return load(dir, device, dtype, stored);
+  }
+
+  private static CausalLm load(
+      HfModelDirectory dir, Device device, WeightDType dtype, WeightDType stored) {
     TextCodec codec = dir.codec();
-    CausalLm lm = new CausalLm(dir, codec, device, dtype, base);
+    CausalLm lm = new CausalLm(dir, codec, device, dtype, stored);
     try {
       dir.readWeights(lm::loadWeights);
       return lm;
