@@ -47,13 +47,7 @@ class MainTest {
     Path model = TestModels.tinyDir();
     Process process =
         new ProcessBuilder(
-                List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dai.djl.offline=true",
-                    "-Dai.djl.pytorch.num_threads=1",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
+                command(
                     "--model",
                     model.toString(),
                     "--port",
@@ -129,15 +123,7 @@ class MainTest {
     Files.writeString(
         model.resolve("config.json"), config.replaceFirst("\"hidden_size\"", "\"hidden_width\""));
     Process process =
-        new ProcessBuilder(
-                List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dai.djl.offline=true",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
-                    "--model",
-                    model.toString()))
+        new ProcessBuilder(command("--model", model.toString()))
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
     String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -150,6 +136,21 @@ class MainTest {
                 + ": missing integer field 'hidden_size'\n"),
         stderr);
     assertFalse(stderr.contains("\tat "), "no stack trace: " + stderr);
+  }
+
+  /** A JVM running {@link Main} with {@code args} on this test's class path. */
+  private static List<String> command(String... args) {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
+    command.addAll(List.of(args));
+    return command;
   }
 
   /** Service names listed by the gRPC reflection service. */

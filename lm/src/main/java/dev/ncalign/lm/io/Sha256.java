@@ -2,12 +2,14 @@ package dev.ncalign.lm.io;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.function.Consumer;
 
 /** SHA-256 digests as lower-case hex, the form PushWeights headers and reward infos carry. */
 public final class Sha256 {
@@ -33,6 +35,35 @@ public final class Sha256 {
     MessageDigest digest = newDigest();
     digest.update(data);
     return hex(digest);
+  }
+
+  /** The digest and length of what a writer wrote. */
+  public record Summary(String hex, long bytes) {}
+
+  /**
+   * Runs {@code writer} against a stream that only digests and counts, so a header announcing
+   * {@code sha256_hex} and {@code total_bytes} can precede a second, real pass over the same bytes
+   * without ever holding them all.
+   */
+  public static Summary of(Consumer<OutputStream> writer) {
+    MessageDigest digest = newDigest();
+    long[] count = {0};
+    OutputStream sink =
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            digest.update((byte) b);
+            count[0]++;
+          }
+
+          @Override
+          public void write(byte[] b, int off, int len) {
+            digest.update(b, off, len);
+            count[0] += len;
+          }
+        };
+    writer.accept(sink);
+    return new Summary(hex(digest), count[0]);
   }
 
   /** Lower-case hex SHA-256 of a file, read in 1 MiB pieces. */

@@ -107,13 +107,7 @@ class CausalLmTest {
     try (CausalLm reloaded = CausalLm.load(dir, Device.cpu())) {
       assertEquals(lm.config(), reloaded.config());
       assertEquals(lm.parameterCount(), reloaded.parameterCount());
-      lm.parameters()
-          .forEach(
-              (name, p) ->
-                  assertArrayEquals(
-                      p.getArray().toFloatArray(),
-                      reloaded.parameters().get(name).getArray().toFloatArray(),
-                      name));
+      ModelFixtures.assertSameWeights(lm, reloaded);
     }
   }
 
@@ -185,13 +179,7 @@ class CausalLmTest {
     lm.writeSafetensors(out);
     try (CausalLm standby = lm.newStandby()) {
       standby.loadSafetensors(new ByteArrayInputStream(out.toByteArray()));
-      lm.parameters()
-          .forEach(
-              (name, p) ->
-                  assertArrayEquals(
-                      p.getArray().toFloatArray(),
-                      standby.parameters().get(name).getArray().toFloatArray(),
-                      name));
+      ModelFixtures.assertSameWeights(lm, standby);
     }
     // The standby shared the tokenizer; closing it must not close the codec of the live model.
     assertEquals(2, lm.codec().encodePrompt("hello").length);

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -54,7 +53,7 @@ class HfModelDirectoryTest {
                 }
                 assertArrayEquals(expected, p.getArray().toFloatArray(), name);
               });
-      assertLogitsMatchReference(lm, 1e-4);
+      HfEquivalenceTest.assertLogitsMatchReference(lm, IDS, 1e-4);
 
       Path saved = TestModels.tempDir("llama32-saved");
       lm.save(saved);
@@ -67,13 +66,7 @@ class HfModelDirectoryTest {
       assertEquals("llama3", config.get("rope_scaling").get("rope_type").asText());
       assertTrue(Files.exists(saved.resolve(HfModelDirectory.GENERATION_CONFIG)));
       try (CausalLm reloaded = CausalLm.load(saved, Device.cpu())) {
-        lm.parameters()
-            .forEach(
-                (name, p) ->
-                    assertArrayEquals(
-                        p.getArray().toFloatArray(),
-                        reloaded.parameters().get(name).getArray().toFloatArray(),
-                        name));
+        ModelFixtures.assertSameWeights(lm, reloaded);
       }
     }
   }
@@ -98,9 +91,9 @@ class HfModelDirectoryTest {
               .toType(DataType.FLOAT32, false)
               .toFloatArray(),
           "F16 file into F16 arrays is exact");
-      assertLogitsMatchReference(f32, 1e-4);
-      float[] full = logits(f32, scope);
-      float[] half = logits(f16, scope);
+      HfEquivalenceTest.assertLogitsMatchReference(f32, IDS, 1e-4);
+      float[] full = HfEquivalenceTest.logits(f32, scope, IDS);
+      float[] half = HfEquivalenceTest.logits(f16, scope, IDS);
       double maxDiff = 0;
       for (int i = 0; i < full.length; i++) {
         maxDiff = Math.max(maxDiff, Math.abs(full[i] - half[i]));
@@ -199,32 +192,6 @@ class HfModelDirectoryTest {
       ModelFixtures.writeWeights(dir, shapes, values, WeightDType.BF16, 2);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static float[] logits(CausalLm lm, NDManager scope) {
-    NDArray ids =
-        scope.create(java.util.Arrays.stream(IDS).asLongStream().toArray()).reshape(1, IDS.length);
-    return lm.forward(
-            ids,
-            scope.arange(0f, IDS.length).reshape(1, IDS.length),
-            AttentionMask.causal(scope, IDS.length),
-            null)
-        .toFloatArray();
-  }
-
-  private static void assertLogitsMatchReference(CausalLm lm, double tolerance) {
-    try (NDManager scope = lm.manager().newSubManager()) {
-      float[] actual = logits(lm, scope);
-      Map<String, float[]> weights = new LinkedHashMap<>();
-      lm.parameters().forEach((name, p) -> weights.put(name, p.getArray().toFloatArray()));
-      double[][] expected = new HfLlamaReference(lm.config(), weights).logits(IDS);
-      int vocab = lm.config().vocabSize();
-      for (int t = 0; t < IDS.length; t++) {
-        for (int v = 0; v < vocab; v++) {
-          assertEquals(expected[t][v], actual[t * vocab + v], tolerance, "logit " + t + "," + v);
-        }
-      }
     }
   }
 }

@@ -143,4 +143,16 @@ final class ModelFixtures {
     dtype.put(b, value);
     return dtype.get(b, 0);
   }
+
+  /** Every weight of {@code actual} equals {@code expected}'s, bit for bit. */
+  static void assertSameWeights(CausalLm expected, CausalLm actual) {
+    expected
+        .parameters()
+        .forEach(
+            (name, p) ->
+                org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    p.getArray().toFloatArray(),
+                    actual.parameters().get(name).getArray().toFloatArray(),
+                    name));
+  }
 }
