@@ -234,7 +234,8 @@ public final class HfModelDirectory {
     return weightMap;
   }
 
-  private static ObjectNode readObject(Path file) {
+  /** A JSON object file; a missing or malformed one is a {@link ModelDirectoryException}. */
+  static ObjectNode readObject(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new ModelDirectoryException(file, "missing file");
     }

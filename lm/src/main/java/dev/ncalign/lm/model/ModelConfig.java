@@ -77,12 +77,18 @@ public record ModelConfig(
     }
   }
 
-  /** Reads {@code config.json}. */
+  /**
+   * Reads {@code config.json} alone; {@link HfModelDirectory#open} also adds the eos ids of {@code
+   * generation_config.json}.
+   *
+   * @throws ModelDirectoryException naming the file and the field
+   */
   public static ModelConfig read(Path configJson) {
+    JsonNode json = HfModelDirectory.readObject(configJson);
     try {
-      return fromJson(JSON.readTree(configJson.toFile()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + configJson, e);
+      return fromJson(json);
+    } catch (IllegalArgumentException e) {
+      throw new ModelDirectoryException(configJson, e.getMessage());
     }
   }
 
@@ -92,7 +98,10 @@ public record ModelConfig(
    */
   public static ModelConfig fromJson(JsonNode json) {
     JsonNode archs = json.path("architectures");
-    String arch = archs.isArray() && archs.size() > 0 ? archs.get(0).asText() : "";
+    if (!archs.isArray() || archs.isEmpty()) {
+      throw new IllegalArgumentException("missing list field 'architectures'");
+    }
+    String arch = archs.get(0).asText();
     String act = json.path("hidden_act").asText("silu");
     if (!"silu".equals(act)) {
       throw new IllegalArgumentException("unsupported hidden_act '" + act + "'; only silu");
