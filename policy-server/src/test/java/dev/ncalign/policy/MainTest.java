@@ -1,6 +1,7 @@
 package dev.ncalign.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +27,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -45,13 +47,7 @@ class MainTest {
     Path model = TestModels.tinyDir();
     Process process =
         new ProcessBuilder(
-                List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dai.djl.offline=true",
-                    "-Dai.djl.pytorch.num_threads=1",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
+                command(
                     "--model",
                     model.toString(),
                     "--port",
@@ -115,6 +111,46 @@ class MainTest {
       process.destroy();
       assertTrue(process.waitFor(30, TimeUnit.SECONDS), "server did not stop on SIGTERM");
     }
+  }
+
+  @Test
+  void aBadModelDirectoryIsOneLineAndANonZeroExit() throws Exception {
+    Path model = TestModels.tempDir("bad-model");
+    for (String file : List.of("config.json", "tokenizer.json", "model.safetensors")) {
+      Files.copy(TestModels.tinyDir().resolve(file), model.resolve(file));
+    }
+    String config = Files.readString(model.resolve("config.json"));
+    Files.writeString(
+        model.resolve("config.json"), config.replaceFirst("\"hidden_size\"", "\"hidden_width\""));
+    Process process =
+        new ProcessBuilder(command("--model", model.toString()))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(2, process.exitValue(), stderr);
+    assertTrue(
+        stderr.contains(
+            "policy-server: "
+                + model.resolve("config.json")
+                + ": missing integer field 'hidden_size'\n"),
+        stderr);
+    assertFalse(stderr.contains("\tat "), "no stack trace: " + stderr);
+  }
+
+  /** A JVM running {@link Main} with {@code args} on this test's class path. */
+  private static List<String> command(String... args) {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
+    command.addAll(List.of(args));
+    return command;
   }
 
   /** Service names listed by the gRPC reflection service. */

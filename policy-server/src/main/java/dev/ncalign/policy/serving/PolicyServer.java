@@ -59,7 +59,8 @@ public final class PolicyServer implements AutoCloseable {
   public static PolicyServer start(PolicyServerOptions options) {
     InetAddress address = resolve(options.bind());
     String token = readToken(options, address);
-    CausalLm model = CausalLm.load(options.modelDir(), resolveDevice(options.device()));
+    CausalLm model =
+        CausalLm.load(options.modelDir(), resolveDevice(options.device()), options.dtype());
     PolicyRegistry registry = new PolicyRegistry(model);
     // Recorded even when nobody scrapes them: a meter update costs nothing next to a forward pass,
     // and
@@ -100,9 +101,10 @@ public final class PolicyServer implements AutoCloseable {
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(PolicyServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     LOG.info(
-        "serving {} ({} parameters) on {}:{}, device {}{}",
+        "serving {} ({} parameters, {}) on {}:{}, device {}{}",
         options.modelDir(),
         model.parameterCount(),
+        model.dtype(),
         address.getHostAddress(),
         server.getPort(),
         model.manager().getDevice(),

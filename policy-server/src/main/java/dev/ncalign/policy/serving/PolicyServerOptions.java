@@ -9,6 +9,8 @@ import java.nio.file.Path;
  * @param bind address to listen on; PushWeights needs a token file beyond loopback
  * @param port TCP port, 0 for any free one
  * @param device {@code auto} (GPU when DJL sees one), {@code cpu} or {@code gpu}
+ * @param dtype weights' type: {@code auto} (config.json's {@code torch_dtype} on a GPU, float32 on
+ *     a CPU), {@code float32}, {@code bfloat16} or {@code float16}
  * @param limits request bounds reported by GetInfo
  * @param maxInboundMessageBytes largest gRPC message accepted (a PushWeights data chunk, a request)
  * @param pushTokenFile file holding the bearer token PushWeights requires, or null
@@ -22,6 +24,7 @@ public record PolicyServerOptions(
     String bind,
     int port,
     String device,
+    String dtype,
     PolicyLimits limits,
     int maxInboundMessageBytes,
     Path pushTokenFile,
@@ -51,6 +54,7 @@ public record PolicyServerOptions(
         "127.0.0.1",
         0,
         "auto",
+        "auto",
         new PolicyLimits(16, 64, 128, 16L << 30),
         DEFAULT_MAX_INBOUND_BYTES,
         null,
@@ -65,6 +69,7 @@ public record PolicyServerOptions(
         bind,
         port,
         device,
+        dtype,
         value,
         maxInboundMessageBytes,
         pushTokenFile,
@@ -79,6 +84,7 @@ public record PolicyServerOptions(
         bind,
         port,
         device,
+        dtype,
         limits,
         maxInboundMessageBytes,
         value,
@@ -93,6 +99,22 @@ public record PolicyServerOptions(
         value,
         port,
         device,
+        dtype,
+        limits,
+        maxInboundMessageBytes,
+        pushTokenFile,
+        tlsCertChain,
+        tlsPrivateKey,
+        metricsPort);
+  }
+
+  public PolicyServerOptions withDtype(String value) {
+    return new PolicyServerOptions(
+        modelDir,
+        bind,
+        port,
+        device,
+        value,
         limits,
         maxInboundMessageBytes,
         pushTokenFile,
@@ -107,6 +129,7 @@ public record PolicyServerOptions(
         bind,
         port,
         device,
+        dtype,
         limits,
         maxInboundMessageBytes,
         pushTokenFile,

@@ -29,6 +29,7 @@ class TlsTest {
             plain.bind(),
             0,
             plain.device(),
+            plain.dtype(),
             plain.limits(),
             plain.maxInboundMessageBytes(),
             null,
