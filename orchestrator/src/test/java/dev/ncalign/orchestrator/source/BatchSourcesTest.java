@@ -1,4 +1,4 @@
-package dev.ncalign.orchestrator.loop;
+package dev.ncalign.orchestrator.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -76,7 +76,7 @@ class BatchSourcesTest {
                   ScoredResponse.ending(codec, "good .", 1f),
                   ScoredResponse.ending(codec, "bad .", -1f + i))));
     }
-    OfflineDataset.write(file, rows);
+    DatasetFile.write(file, rows);
     OfflineDataset dataset = OfflineDataset.load(file, codec, 4, 9);
     assertEquals(6, dataset.size());
     ScoredResponse first = dataset.prompts().get(0).responses().get(0);
@@ -97,7 +97,7 @@ class BatchSourcesTest {
     assertNotEquals(texts(dataset.next(2)), texts(OfflineDataset.load(file, codec, 4, 10).next(2)));
   }
 
-  private static List<String> texts(SourcedBatch sourced) {
+  private static List<String> texts(Rollout sourced) {
     return sourced.batch().prompts().stream().map(ScoredPrompt::prompt).toList();
   }
 
