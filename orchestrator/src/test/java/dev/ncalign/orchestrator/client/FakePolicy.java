@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A policy replica that answers from its inputs: completion text is {@code name:prompt#sample}, a
@@ -36,6 +37,10 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
   final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
   final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
+
+  /** Weight bytes received so far over every push, counted as each chunk arrives. */
+  final AtomicLong receivedBytes = new AtomicLong();
+
   final AtomicInteger unavailableCalls = new AtomicInteger();
   volatile byte[] weights;
   volatile long version = 1;
@@ -94,6 +99,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
           headers.add(chunk.getHeader());
         } else {
           chunkSizes.add(chunk.getData().size());
+          receivedBytes.addAndGet(chunk.getData().size());
           bytes.writeBytes(chunk.getData().toByteArray());
         }
       }
