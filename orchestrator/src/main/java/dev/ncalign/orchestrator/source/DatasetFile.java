@@ -27,10 +27,11 @@ import java.util.List;
  *                 "sampled_version": 3, "token_logprobs": [...]}, ...]}
  * }</pre>
  *
- * <p>Only {@code prompt}, {@code text} and {@code reward} are required. Ids given are trained on as
- * they are ({@code ncalign collect} writes the sampler's, so a truncated response stays without
- * eos); a text-only response is tokenized and gets eos appended ({@link ScoredResponse#ending}), a
- * text-only prompt is tokenized with the policy's prompt rules.
+ * <p>Only {@code prompt}, {@code text} and {@code reward} are required; a {@code null} reward (what
+ * the reward server scored as non-finite) keeps the response but masks it out of the loss. Ids
+ * given are trained on as they are ({@code ncalign collect} writes the sampler's, so a truncated
+ * response stays without eos); a text-only response is tokenized and gets eos appended ({@link
+ * ScoredResponse#ending}), a text-only prompt is tokenized with the policy's prompt rules.
  */
 public final class DatasetFile {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,8 +70,12 @@ public final class DatasetFile {
         ints(row.putArray("prompt_token_ids"), p.promptIds());
         ArrayNode responses = row.putArray("responses");
         for (ScoredResponse r : p.responses()) {
-          ObjectNode response =
-              responses.addObject().put("text", r.text()).put("reward", r.reward());
+          ObjectNode response = responses.addObject().put("text", r.text());
+          if (r.present()) {
+            response.put("reward", r.reward());
+          } else {
+            response.putNull("reward"); // JSON has no NaN: the response stays, masked out
+          }
           ints(response.putArray("token_ids"), r.tokenIds());
           if (r.sample() != null) {
             response.put("finish_reason", r.sample().finishReason().name());
@@ -109,12 +114,14 @@ public final class DatasetFile {
   }
 
   private static ScoredResponse response(JsonNode r, TextCodec codec, String where) {
-    if (!r.path("text").isTextual() || !r.path("reward").isNumber()) {
+    if (!r.path("text").isTextual()
+        || !(r.path("reward").isNumber() || r.path("reward").isNull())) {
       throw new IllegalArgumentException(
           where + ": every response needs \"text\" and a numeric \"reward\"");
     }
     String text = r.get("text").asText();
-    float reward = (float) r.get("reward").asDouble();
+    // null: the reward server returned a non-finite score; the response is kept but masked.
+    float reward = r.get("reward").isNull() ? Float.NaN : (float) r.get("reward").asDouble();
     if (!r.has("token_ids")) {
       return ScoredResponse.ending(codec, text, reward);
     }
