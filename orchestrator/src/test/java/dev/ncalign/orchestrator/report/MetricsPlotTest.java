@@ -66,23 +66,7 @@ class MetricsPlotTest {
         .liveVersion(2)
         .step(1)
         .meanReward(meanReward)
-        .minReward(0)
-        .maxReward(0)
-        .loss(0)
-        .bestLogpBefore(0)
-        .bestLogpAfter(0)
-        .worstLogpBefore(0)
-        .worstLogpAfter(0)
         .kl(0)
-        .meanLength(0)
-        .distinct2(0)
-        .dropped(0)
-        .generateSeconds(0)
-        .scoreSeconds(0)
-        .learnSeconds(0)
-        .pushSeconds(0)
-        .tokensPerSecond(0)
-        .evalReward(null)
         .build();
   }
 
