@@ -1,4 +1,4 @@
-package dev.ncalign.policy.metrics;
+package dev.ncalign.serving;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -11,7 +11,8 @@ import java.net.InetSocketAddress;
 
 /**
  * {@code GET /metrics} in the Prometheus text format, on its own port: scrapes stay off the gRPC
- * port and need no gRPC client. Served by the JDK's HTTP server on one thread; a scrape is cheap.
+ * port and need no gRPC client (both servers serve one). Served by the JDK's HTTP server on one
+ * thread; a scrape is cheap.
  */
 public final class MetricsHttpServer implements AutoCloseable {
 

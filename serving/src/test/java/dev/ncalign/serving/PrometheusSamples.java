@@ -1,4 +1,4 @@
-package dev.ncalign.reward.metrics;
+package dev.ncalign.serving;
 
 import java.util.Arrays;
 import java.util.HashMap;

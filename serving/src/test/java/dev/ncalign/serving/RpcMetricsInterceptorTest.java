@@ -1,17 +1,17 @@
-package dev.ncalign.policy.metrics;
+package dev.ncalign.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ncalign.proto.v1.GenerateRequest;
-import dev.ncalign.proto.v1.GenerateResponse;
-import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -27,15 +27,18 @@ import org.junit.jupiter.api.Test;
  */
 class RpcMetricsInterceptorTest {
 
+  private static final String RPC = "test.server.rpc";
+
   @Test
   void cancelledCallCountsOnceAsCancelled() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    CompletableFuture<StreamObserver<GenerateResponse>> held = new CompletableFuture<>();
+    CompletableFuture<StreamObserver<HealthCheckResponse>> held = new CompletableFuture<>();
     CountDownLatch cancelled = new CountDownLatch(1);
-    PolicyServiceGrpc.PolicyServiceImplBase service =
-        new PolicyServiceGrpc.PolicyServiceImplBase() {
+    HealthGrpc.HealthImplBase service =
+        new HealthGrpc.HealthImplBase() {
           @Override
-          public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
+          public void check(
+              HealthCheckRequest request, StreamObserver<HealthCheckResponse> observer) {
             Context.current().addListener(context -> cancelled.countDown(), Runnable::run);
             held.complete(observer); // answered only after the client gave up
           }
@@ -44,7 +47,9 @@ class RpcMetricsInterceptorTest {
     Server server =
         InProcessServerBuilder.forName(name)
             .directExecutor()
-            .addService(ServerInterceptors.intercept(service, new RpcMetricsInterceptor(registry)))
+            .addService(
+                ServerInterceptors.intercept(
+                    service, new RpcMetricsInterceptor(registry, "test.server", "Health")))
             .build()
             .start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
@@ -52,12 +57,12 @@ class RpcMetricsInterceptorTest {
       Context.CancellableContext call = Context.current().withCancellation();
       call.run(
           () ->
-              PolicyServiceGrpc.newStub(channel)
-                  .generate(
-                      GenerateRequest.getDefaultInstance(),
+              HealthGrpc.newStub(channel)
+                  .check(
+                      HealthCheckRequest.getDefaultInstance(),
                       new StreamObserver<>() {
                         @Override
-                        public void onNext(GenerateResponse value) {}
+                        public void onNext(HealthCheckResponse value) {}
 
                         @Override
                         public void onError(Throwable t) {}
@@ -65,14 +70,14 @@ class RpcMetricsInterceptorTest {
                         @Override
                         public void onCompleted() {}
                       }));
-      StreamObserver<GenerateResponse> observer = held.get(10, TimeUnit.SECONDS);
+      StreamObserver<HealthCheckResponse> observer = held.get(10, TimeUnit.SECONDS);
       assertEquals(1, inFlight(registry));
       call.cancel(null);
       assertTrue(cancelled.await(10, TimeUnit.SECONDS), "the server saw no cancellation");
       observer.onError(Status.INTERNAL.asRuntimeException());
 
       assertEquals(1, calls(registry, "CANCELLED").count());
-      assertNull(registry.find(RpcMetricsInterceptor.RPC).tag("status", "INTERNAL").timer());
+      assertNull(registry.find(RPC).tag("status", "INTERNAL").timer());
       assertEquals(0, inFlight(registry));
     } finally {
       channel.shutdownNow();
@@ -81,13 +86,10 @@ class RpcMetricsInterceptorTest {
   }
 
   private static Timer calls(SimpleMeterRegistry registry, String status) {
-    return registry
-        .get(RpcMetricsInterceptor.RPC)
-        .tags("method", "Generate", "status", status)
-        .timer();
+    return registry.get(RPC).tags("method", "Check", "status", status).timer();
   }
 
   private static double inFlight(SimpleMeterRegistry registry) {
-    return registry.get(RpcMetricsInterceptor.IN_FLIGHT).tag("method", "Generate").gauge().value();
+    return registry.get(RPC + ".in.flight").tag("method", "Check").gauge().value();
   }
 }

@@ -1,4 +1,4 @@
-package dev.ncalign.policy.metrics;
+package dev.ncalign.serving;
 
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -18,22 +18,39 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts and times every call of the services it wraps: a Timer {@value #RPC} tagged {@code method}
- * (the bare RPC name, e.g. {@code Generate}) and {@code status} (the final gRPC code, e.g. {@code
- * OK}), and a gauge {@value #IN_FLIGHT} of calls started and not yet finished, per method. gRPC
- * runs every call on its own executor thread with no queue in front, so calls in flight are the
- * server's queue depth.
+ * Counts and times every call of the services it wraps: a Timer {@code <prefix>.rpc} tagged {@code
+ * method} (the bare RPC name, e.g. {@code Generate}) and {@code status} (the final gRPC code, e.g.
+ * {@code OK}), and a gauge {@code <prefix>.rpc.in.flight} of calls started and not yet finished,
+ * per method. gRPC runs every call on its own executor thread with no queue in front, so calls in
+ * flight are the server's queue depth (the reward server's batcher adds its own queue).
  */
 public final class RpcMetricsInterceptor implements ServerInterceptor {
 
-  static final String RPC = "ncalign.policy.server.rpc";
-  static final String IN_FLIGHT = "ncalign.policy.server.rpc.in.flight";
-
   private final MeterRegistry registry;
+  private final String rpcName;
+  private final String inFlightName;
+  private final String service;
   private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
-  public RpcMetricsInterceptor(MeterRegistry registry) {
+  /**
+   * Records into {@code registry} under {@code prefix} (e.g. {@code ncalign.policy.server}); {@code
+   * service} (e.g. {@code PolicyService}) goes into the meters' descriptions.
+   */
+  public RpcMetricsInterceptor(MeterRegistry registry, String prefix, String service) {
     this.registry = registry;
+    this.rpcName = prefix + ".rpc";
+    this.inFlightName = prefix + ".rpc.in.flight";
+    this.service = service;
+  }
+
+  /** The name of the call timer. */
+  public String rpcMeterName() {
+    return rpcName;
+  }
+
+  /** The name of the calls-in-flight gauge. */
+  public String inFlightMeterName() {
+    return inFlightName;
   }
 
   @Override
@@ -66,8 +83,8 @@ public final class RpcMetricsInterceptor implements ServerInterceptor {
         method,
         m -> {
           AtomicInteger count = new AtomicInteger();
-          Gauge.builder(IN_FLIGHT, count, AtomicInteger::get)
-              .description("PolicyService calls started and not yet finished")
+          Gauge.builder(inFlightName, count, AtomicInteger::get)
+              .description(service + " calls started and not yet finished")
               .tag("method", m)
               .register(registry);
           return count;
@@ -92,11 +109,11 @@ public final class RpcMetricsInterceptor implements ServerInterceptor {
         return;
       }
       running.decrementAndGet();
-      Timer.builder(RPC)
-          .description("PolicyService calls by method and final gRPC status")
+      Timer.builder(rpcName)
+          .description(service + " calls by method and final gRPC status")
           .tags("method", method, "status", code.name())
           // A bucketed histogram, so latency quantiles can be aggregated across replicas.
-          // Generate with many samples can run for minutes.
+          // Generate with many samples can run for minutes; so can a full Score call on a CPU.
           .publishPercentileHistogram()
           .maximumExpectedValue(Duration.ofMinutes(10))
           .register(registry)
