@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.lm.model.TestModels;
-import dev.ncalign.policy.metrics.PrometheusSamples;
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
+import dev.ncalign.serving.PrometheusSamples;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;

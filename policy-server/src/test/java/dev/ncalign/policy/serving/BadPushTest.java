@@ -101,6 +101,75 @@ class BadPushTest {
   }
 
   @Test
+  void nonFiniteWeightsAreRefusedNamingTheTensor() throws Exception {
+    String first;
+    try (CausalLm lm = TestModels.loadTiny()) {
+      first = lm.parameters().keySet().iterator().next();
+    }
+    String inner = "model.layers.0.mlp.up_proj.weight";
+    byte[] allNaN = variant(t -> t.replaceAll((name, tensor) -> filled(tensor, Float.NaN)));
+    byte[] allInf =
+        variant(t -> t.replaceAll((name, tensor) -> filled(tensor, Float.POSITIVE_INFINITY)));
+    byte[] oneNaN =
+        variant(
+            t -> {
+              Safetensors.Tensor tensor = t.get(inner);
+              float[] values = tensor.data().clone();
+              values[values.length / 2] = Float.NaN;
+              t.put(inner, new Safetensors.Tensor(tensor.shape(), values));
+            });
+    byte[] oneNegInf =
+        variant(
+            t -> {
+              Safetensors.Tensor tensor = t.get("model.norm.weight");
+              float[] values = tensor.data().clone();
+              values[0] = Float.NEGATIVE_INFINITY;
+              t.put("model.norm.weight", new Safetensors.Tensor(tensor.shape(), values));
+            });
+    try (PolicyServer server =
+        PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
+      ManagedChannel channel = ServingFixtures.channel(server.port());
+      PolicyServiceGrpc.PolicyServiceBlockingStub stub = PolicyServiceGrpc.newBlockingStub(channel);
+      GenerateRequest greedy =
+          GenerateRequest.newBuilder()
+              .addPrompts("the cat")
+              .setNumSamples(1)
+              .setSampling(SamplingParams.newBuilder().setMaxNewTokens(6))
+              .build();
+      var before = stub.generate(greedy).getCompletions(0);
+
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "tensor '" + first + "' holds",
+          () -> ServingFixtures.push(channel, 2, allNaN));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "tensor '" + first + "' holds",
+          () -> ServingFixtures.push(channel, 2, allInf));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "tensor '" + inner + "' holds 1 NaN or infinite values",
+          () -> ServingFixtures.push(channel, 2, oneNaN));
+      assertRejected(
+          Status.Code.INVALID_ARGUMENT,
+          "tensor 'model.norm.weight' holds 1 NaN or infinite values",
+          () -> ServingFixtures.push(channel, 2, oneNegInf));
+
+      assertEquals(1, stub.getInfo(GetInfoRequest.getDefaultInstance()).getLiveVersion());
+      var after = stub.generate(greedy).getCompletions(0);
+      assertEquals(before.getTokenIdsList(), after.getTokenIdsList());
+      assertEquals(before.getTokenLogprobsList(), after.getTokenLogprobsList());
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Safetensors.Tensor filled(Safetensors.Tensor tensor, float value) {
+    float[] values = new float[tensor.data().length];
+    Arrays.fill(values, value);
+    return new Safetensors.Tensor(tensor.shape(), values);
+  }
+
+  @Test
   void pushNeedsTheBearerTokenWhenConfigured() throws Exception {
     Path tokenFile = Files.createTempFile("token", ".txt");
     Files.writeString(tokenFile, "s3cret\n");

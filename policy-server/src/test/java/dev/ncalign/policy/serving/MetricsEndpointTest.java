@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.lm.model.TestModels;
-import dev.ncalign.policy.metrics.PrometheusSamples;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.LogprobsItem;
 import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.PrometheusSamples;
+import dev.ncalign.serving.ShellOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.net.URI;
@@ -167,7 +168,7 @@ class MetricsEndpointTest {
   void metricsAreOffByDefault() {
     try (PolicyServer server =
         PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
-      assertEquals(PolicyServerOptions.METRICS_OFF, server.metricsPort());
+      assertEquals(ShellOptions.METRICS_OFF, server.metricsPort());
     }
   }
 
