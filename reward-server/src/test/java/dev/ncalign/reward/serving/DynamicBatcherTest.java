@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.RewardInfo;
 import dev.ncalign.proto.v1.RewardServiceGrpc;
+import dev.ncalign.reward.model.TinyOnnxModels;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -30,7 +31,7 @@ class MainTest {
       value = 120,
       unit = TimeUnit.SECONDS) // a guard against a hung child, not a performance check
   void printsItsPortsOnStdoutAndServesFlagsOverConfig(@TempDir Path tmp) throws Exception {
-    Path model = EmbeddedModelFixture.dir();
+    Path model = TinyOnnxModels.servable(tmp.resolve("model"), 0);
     Path stderr = tmp.resolve("stderr.txt");
     Process process =
         new ProcessBuilder(
@@ -48,6 +49,8 @@ class MainTest {
                 "8",
                 "--max-items",
                 "10",
+                "--max-chars",
+                "300",
                 "--metrics-port",
                 "0")
             .redirectError(stderr.toFile())
@@ -73,6 +76,7 @@ class MainTest {
         assertEquals(32, info.getMaxLength());
         assertEquals(8, info.getMaxBatchSize());
         assertEquals(10, info.getMaxItems());
+        assertEquals(300, info.getMaxChars());
       } finally {
         channel.shutdownNow();
       }

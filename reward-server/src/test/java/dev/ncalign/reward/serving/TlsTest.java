@@ -1,10 +1,11 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.RewardServiceGrpc;
+import dev.ncalign.reward.model.TinyOnnxModels;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -30,7 +31,8 @@ class TlsTest {
     selfSignedFor127001(tmp, cert, key);
     try (RewardServer server =
         RewardServer.start(
-            RewardServerOptions.defaults(EmbeddedModelFixture.dir()).withTls(cert, key))) {
+            RewardServerOptions.defaults(TinyOnnxModels.servable(tmp.resolve("model"), 0))
+                .withTls(cert, key))) {
       ManagedChannel tls =
           Grpc.newChannelBuilderForAddress(
                   "127.0.0.1",
@@ -43,7 +45,7 @@ class TlsTest {
               .build();
       try {
         assertEquals(
-            64,
+            512, // no reward_config.json: the default max length
             RewardServiceGrpc.newBlockingStub(tls)
                 .getInfo(GetInfoRequest.getDefaultInstance())
                 .getMaxLength());

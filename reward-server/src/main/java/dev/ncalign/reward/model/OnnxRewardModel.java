@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;

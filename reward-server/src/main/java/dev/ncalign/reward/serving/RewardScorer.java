@@ -1,7 +1,12 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.serving;
 
 import ai.onnxruntime.OrtException;
 import dev.ncalign.reward.metrics.RewardMetrics;
+import dev.ncalign.reward.model.EncodedInput;
+import dev.ncalign.reward.model.InputFormat;
+import dev.ncalign.reward.model.OnnxRewardModel;
+import dev.ncalign.reward.model.PaddedBatch;
+import dev.ncalign.reward.model.RewardEncoder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

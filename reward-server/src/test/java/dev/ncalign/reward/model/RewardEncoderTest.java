@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,15 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import dev.ncalign.proto.v1.GetInfoRequest;
-import dev.ncalign.proto.v1.RewardInfo;
-import dev.ncalign.proto.v1.RewardServiceGrpc;
-import dev.ncalign.proto.v1.ScoreItem;
-import dev.ncalign.proto.v1.ScoreRequest;
-import dev.ncalign.proto.v1.ScoreResponse;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,38 +82,6 @@ class OnnxRewardModelTest {
       float[] rewards = model.score(PaddedBatch.of(List.of(pair, single), encoder.padId()));
       // Column 1 is -sum(ids); padding ids are 0 so they add nothing.
       assertArrayEquals(new float[] {-23f, -(2 + 3 + 7 + 3)}, rewards);
-    }
-  }
-
-  @Test
-  void nonFiniteRewardsAreReturnedAndCounted() throws Exception {
-    Path dir =
-        TinyOnnxModels.write(
-            tmp,
-            inputs("input_ids", DataType.INT64, "attention_mask", DataType.INT64),
-            "logits",
-            true);
-    try (RewardServer server = RewardServer.start(RewardServerOptions.defaults(dir))) {
-      ManagedChannel channel =
-          Grpc.newChannelBuilderForAddress(
-                  "127.0.0.1", server.port(), InsecureChannelCredentials.create())
-              .build();
-      try {
-        var stub = RewardServiceGrpc.newBlockingStub(channel);
-        ScoreResponse response =
-            stub.score(
-                ScoreRequest.newBuilder()
-                    .addItems(ScoreItem.newBuilder().setPrompt("a").setResponse("b"))
-                    .addItems(ScoreItem.newBuilder().setResponse("c d"))
-                    .build());
-        assertEquals(Float.POSITIVE_INFINITY, response.getRewards(0));
-        assertEquals(Float.POSITIVE_INFINITY, response.getRewards(1));
-        RewardInfo info = stub.getInfo(GetInfoRequest.getDefaultInstance());
-        assertEquals(2, info.getNonFiniteCount());
-        assertEquals(512, info.getMaxLength(), "no reward_config.json: defaults apply");
-      } finally {
-        channel.shutdownNow();
-      }
     }
   }
 

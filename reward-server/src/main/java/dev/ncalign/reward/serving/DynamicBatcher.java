@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.serving;
 
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -14,18 +14,20 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Writes toy "reward models" with chosen signatures: logits = [s, -s] where s is the sum of the
- * token ids (divided by zero on request, to produce non-finite rewards), plus a word-level
- * tokenizer over {@link #WORDS}.
+ * token ids minus an offset (divided by zero on request, to produce non-finite rewards), plus a
+ * word-level tokenizer over {@link #WORDS}. With the default pair encoding, ("a", "b c") is {@code
+ * <bos>=2 a=4 <eos>=3 b=5 c=6 <eos>=3}: s = 23 − offset.
  */
-final class TinyOnnxModels {
+public final class TinyOnnxModels {
 
   /** Vocabulary: ids 4..7 after the four special tokens. */
-  static final List<String> WORDS = List.of("a", "b", "c", "d");
+  public static final List<String> WORDS = List.of("a", "b", "c", "d");
 
   private TinyOnnxModels() {}
 
@@ -34,7 +36,7 @@ final class TinyOnnxModels {
    * for the words in its name; special tokens {@code <pad> <unk> <bos> <eos>} at ids 0..3) to
    * {@code target}.
    */
-  static void copyTokenizer(String resource, Path target) throws IOException {
+  public static void copyTokenizer(String resource, Path target) throws IOException {
     try (var in = TinyOnnxModels.class.getResourceAsStream("/tokenizers/" + resource)) {
       if (in == null) {
         throw new IOException("no test resource tokenizers/" + resource);
@@ -44,10 +46,28 @@ final class TinyOnnxModels {
   }
 
   /**
+   * A model a server can run: inputs {@code input_ids} and {@code attention_mask}, output {@code
+   * logits}, reward (label 0) = sum of the token ids − {@code offset}.
+   */
+  public static Path servable(Path dir, float offset) throws IOException {
+    Map<String, DataType> inputs = new LinkedHashMap<>();
+    inputs.put("input_ids", DataType.INT64);
+    inputs.put("attention_mask", DataType.INT64);
+    return write(dir, inputs, "logits", false, offset);
+  }
+
+  /**
    * Writes model.onnx and tokenizer.json into {@code dir}; {@code inputs} maps names to element
    * types.
    */
-  static Path write(Path dir, Map<String, DataType> inputs, String output, boolean divideByZero)
+  public static Path write(
+      Path dir, Map<String, DataType> inputs, String output, boolean divideByZero)
+      throws IOException {
+    return write(dir, inputs, output, divideByZero, 0f);
+  }
+
+  private static Path write(
+      Path dir, Map<String, DataType> inputs, String output, boolean divideByZero, float offset)
       throws IOException {
     Files.createDirectories(dir);
     copyTokenizer("words-a-to-d.json", dir.resolve("tokenizer.json"));
@@ -65,6 +85,11 @@ final class TinyOnnxModels {
             .setName("divisor")
             .setDataType(DataType.FLOAT_VALUE)
             .addFloatData(divideByZero ? 0f : 1f));
+    graph.addInitializer(
+        TensorProto.newBuilder()
+            .setName("offset")
+            .setDataType(DataType.FLOAT_VALUE)
+            .addFloatData(offset));
     graph.addNode(
         node(
             "Cast",
@@ -76,7 +101,8 @@ final class TinyOnnxModels {
                 .setI(DataType.FLOAT_VALUE)
                 .build()));
     graph.addNode(node("ReduceSum", List.of("ids_float", "axis_1"), "sum"));
-    graph.addNode(node("Div", List.of("sum", "divisor"), "score"));
+    graph.addNode(node("Sub", List.of("sum", "offset"), "shifted"));
+    graph.addNode(node("Div", List.of("shifted", "divisor"), "score"));
     graph.addNode(node("Neg", List.of("score"), "negated"));
     graph.addNode(
         node(

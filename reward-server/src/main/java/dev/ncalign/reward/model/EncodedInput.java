@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 /**
  * One tokenized (prompt, response) pair, unpadded.

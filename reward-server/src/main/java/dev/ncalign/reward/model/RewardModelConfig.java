@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

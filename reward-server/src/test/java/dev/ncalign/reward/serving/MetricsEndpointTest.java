@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,7 +11,9 @@ import dev.ncalign.proto.v1.RewardServiceGrpc.RewardServiceBlockingStub;
 import dev.ncalign.proto.v1.ScoreItem;
 import dev.ncalign.proto.v1.ScoreRequest;
 import dev.ncalign.proto.v1.ScoreResponse;
-import dev.ncalign.reward.metrics.PrometheusSamples;
+import dev.ncalign.reward.model.TinyOnnxModels;
+import dev.ncalign.serving.PrometheusSamples;
+import dev.ncalign.serving.ShellOptions;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -24,23 +26,32 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The server with metrics on a free port: after good and bad Score calls and a GetInfo, {@code GET
- * /metrics} reports the calls, the model runs, the items and their rewards.
+ * /metrics} reports the calls, the model runs, the items and their rewards. The tiny model's reward
+ * is the sum of the token ids − 20, so the probes' rewards straddle zero.
  */
 class MetricsEndpointTest {
 
-  private static final Path MODEL = EmbeddedModelFixture.dir();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir static Path dir;
+  private static Path model;
+
+  @BeforeAll
+  static void writeModel() throws Exception {
+    model = TinyOnnxModels.servable(dir.resolve("model"), 20);
+  }
 
   @Test
   void metricsReportCallsRunsItemsAndRewards() throws Exception {
     // Batches of at most 2: one call's items are queued together, so 3 items run as 2 + 1.
     RewardServerOptions options =
-        RewardServerOptions.defaults(MODEL).withBatching(2, 1).withMetricsPort(0);
+        RewardServerOptions.defaults(model).withBatching(2, 1).withMetricsPort(0);
     try (RewardServer server = RewardServer.start(options)) {
       assertTrue(
           server.metricsPort() > 0 && server.metricsPort() != server.port(),
@@ -49,11 +60,13 @@ class MetricsEndpointTest {
       RewardServiceBlockingStub stub = RewardServiceGrpc.newBlockingStub(channel);
       ScoreResponse three =
           stub.score(
-              request(
-                  "this blender is great .",
-                  "this blender is terrible .",
-                  "i love this blender and it works perfectly ."));
-      ScoreResponse one = stub.score(request("this blender is great but the lid is flimsy ."));
+              // <bos> a <eos> ... <eos>: 2 + 4 + 3 + response ids + 3 − 20.
+              request("b", "c d", "d d d"));
+      ScoreResponse one = stub.score(request("a b"));
+      assertEquals(-3f, three.getRewards(0));
+      assertEquals(5f, three.getRewards(1));
+      assertEquals(13f, three.getRewards(2));
+      assertEquals(1f, one.getRewards(0));
       StatusRuntimeException empty =
           assertThrows(
               StatusRuntimeException.class, () -> stub.score(ScoreRequest.getDefaultInstance()));
@@ -76,6 +89,7 @@ class MetricsEndpointTest {
       assertEquals(1, metrics.value(calls, "method", "Score", "status", "INVALID_ARGUMENT"));
       assertEquals(1, metrics.value(calls, "method", "GetInfo", "status", "OK"));
       assertTrue(metrics.has("ncalign_reward_server_rpc_seconds_bucket"), "latency histogram");
+      assertEquals(0, metrics.value("ncalign_reward_server_rpc_in_flight", "method", "Score"));
 
       assertEquals(3, metrics.value("ncalign_reward_server_batch_size_count"));
       assertEquals(4, metrics.value("ncalign_reward_server_batch_size_sum"));
@@ -111,13 +125,12 @@ class MetricsEndpointTest {
   void callsRefusedForAMissingTokenAreCounted(@TempDir Path tmp) throws Exception {
     Path tokenFile = Files.writeString(tmp.resolve("token"), "s3cret");
     RewardServerOptions options =
-        RewardServerOptions.defaults(MODEL).withTokenFile(tokenFile).withMetricsPort(0);
+        RewardServerOptions.defaults(model).withTokenFile(tokenFile).withMetricsPort(0);
     try (RewardServer server = RewardServer.start(options)) {
       ManagedChannel channel = channel(server.port());
       assertThrows(
           StatusRuntimeException.class,
-          () ->
-              RewardServiceGrpc.newBlockingStub(channel).score(request("this blender is great .")));
+          () -> RewardServiceGrpc.newBlockingStub(channel).score(request("b")));
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       PrometheusSamples metrics =
           new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
@@ -136,7 +149,7 @@ class MetricsEndpointTest {
   @Test
   void onlyGetMetricsIsServed() throws Exception {
     try (RewardServer server =
-        RewardServer.start(RewardServerOptions.defaults(MODEL).withMetricsPort(0))) {
+        RewardServer.start(RewardServerOptions.defaults(model).withMetricsPort(0))) {
       assertEquals(404, get(server.metricsPort(), "/metrics/extra").statusCode());
       assertEquals(404, get(server.metricsPort(), "/").statusCode());
       HttpResponse<String> post =
@@ -151,16 +164,15 @@ class MetricsEndpointTest {
 
   @Test
   void metricsAreOffByDefault() throws Exception {
-    try (RewardServer server = RewardServer.start(RewardServerOptions.defaults(MODEL))) {
-      assertEquals(RewardServerOptions.METRICS_OFF, server.metricsPort());
+    try (RewardServer server = RewardServer.start(RewardServerOptions.defaults(model))) {
+      assertEquals(ShellOptions.METRICS_OFF, server.metricsPort());
     }
   }
 
   private static ScoreRequest request(String... responses) {
     ScoreRequest.Builder request = ScoreRequest.newBuilder();
     for (String response : responses) {
-      request.addItems(
-          ScoreItem.newBuilder().setPrompt("review of the blender :").setResponse(response));
+      request.addItems(ScoreItem.newBuilder().setPrompt("a").setResponse(response));
     }
     return request.build();
   }

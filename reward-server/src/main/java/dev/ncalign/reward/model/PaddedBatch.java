@@ -1,4 +1,4 @@
-package dev.ncalign.reward;
+package dev.ncalign.reward.model;
 
 import java.util.Arrays;
 import java.util.List;
