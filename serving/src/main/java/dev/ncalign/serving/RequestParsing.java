@@ -29,8 +29,8 @@ import java.util.List;
  */
 public final class RequestParsing {
 
-  /** The bytes as they arrived; the listener parses them. */
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+  /** Bytes as they are, unparsed: here the listener parses them; a test client sends them raw. */
+  public static final MethodDescriptor.Marshaller<byte[]> RAW_BYTES =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
@@ -69,7 +69,7 @@ public final class RequestParsing {
       ServerMethodDefinition<Q, R> definition) {
     MethodDescriptor<Q, R> method = definition.getMethodDescriptor();
     MethodDescriptor<byte[], R> raw =
-        method.toBuilder(BYTES, method.getResponseMarshaller()).build();
+        method.toBuilder(RAW_BYTES, method.getResponseMarshaller()).build();
     ServerCallHandler<Q, R> handler = definition.getServerCallHandler();
     return ServerMethodDefinition.create(
         raw, (call, headers) -> new ParsingListener<>(method, call, headers, handler));

@@ -22,7 +22,7 @@ public record TextLimit(int maxChars) {
   public void check(String field, String value) {
     if (value.length() > maxChars) {
       throw new InvalidRequestException(
-          field, value.length() + " characters exceed the limit of " + maxChars + " (max_chars)");
+          field, value.length() + " characters exceed the limit of " + maxChars);
     }
   }
 }

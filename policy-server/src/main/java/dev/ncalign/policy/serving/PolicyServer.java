@@ -8,8 +8,8 @@ import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.serving.BearerTokenInterceptor;
 import dev.ncalign.serving.GrpcServerShell;
 import dev.ncalign.serving.RpcMetricsInterceptor;
-import dev.ncalign.serving.RunningServer;
 import dev.ncalign.serving.ShellOptions;
+import dev.ncalign.serving.ShellServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -23,18 +23,17 @@ import org.slf4j.LoggerFactory;
  * reflection, TLS, the PushWeights token, metrics). Startable in-process so tests and the project's
  * CLI can run it without a separate JVM.
  */
-public final class PolicyServer implements RunningServer {
+public final class PolicyServer extends ShellServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(PolicyServer.class);
 
   /** A Generate with many samples can take a while; let it finish on shutdown. */
   private static final Duration GRACE = Duration.ofSeconds(30);
 
-  private final GrpcServerShell shell;
   private final PolicyRegistry registry;
 
   private PolicyServer(GrpcServerShell shell, PolicyRegistry registry) {
-    this.shell = shell;
+    super(shell);
     this.registry = registry;
   }
 
@@ -99,24 +98,9 @@ public final class PolicyServer implements RunningServer {
         Set.of(PolicyServiceGrpc.getPushWeightsMethod().getFullMethodName()));
   }
 
-  @Override
-  public int port() {
-    return shell.port();
-  }
-
-  @Override
-  public int metricsPort() {
-    return shell.metricsPort();
-  }
-
   /** The weight versions, for in-process inspection. */
   public PolicyRegistry registry() {
     return registry;
-  }
-
-  @Override
-  public void awaitTermination() throws InterruptedException {
-    shell.awaitTermination();
   }
 
   /**

@@ -113,8 +113,7 @@ class BadRequestTest {
     StatusRuntimeException e =
         assertThrows(StatusRuntimeException.class, generate(r -> r.setPrompts(0, huge))::run);
     assertEquals(
-        "prompts[0]: 10000000 characters exceed the limit of 2000 (max_chars)",
-        e.getStatus().getDescription());
+        "prompts[0]: 10000000 characters exceed the limit of 2000", e.getStatus().getDescription());
     assertInvalid(
         "items[1].response",
         () ->

@@ -11,14 +11,11 @@ import dev.ncalign.proto.v1.LogprobsItem;
 import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.MetricsScrapes;
 import dev.ncalign.serving.PrometheusSamples;
 import dev.ncalign.serving.ShellOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +26,6 @@ import org.junit.jupiter.api.Test;
  * push and one bad one, {@code GET /metrics} reports each of them.
  */
 class MetricsEndpointTest {
-
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @Test
   void metricsReportCallsBatchesVersionsAndSwaps() throws Exception {
@@ -82,15 +77,7 @@ class MetricsEndpointTest {
                   ServingFixtures.sha256(new byte[] {1})));
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
-      HttpResponse<String> response = get(server.metricsPort(), "/metrics");
-      assertEquals(200, response.statusCode());
-      assertTrue(
-          response
-              .headers()
-              .firstValue("Content-Type")
-              .orElse("")
-              .startsWith("text/plain; version=0.0.4"));
-      PrometheusSamples metrics = new PrometheusSamples(response.body());
+      PrometheusSamples metrics = MetricsScrapes.scrape(server.metricsPort());
 
       String calls = "ncalign_policy_server_rpc_seconds_count";
       assertEquals(2, metrics.value(calls, "method", "Generate", "status", "OK"));
@@ -132,8 +119,7 @@ class MetricsEndpointTest {
       byte[] weights = ServingFixtures.weights(12);
       assertThrows(StatusRuntimeException.class, () -> ServingFixtures.push(channel, 2, weights));
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      PrometheusSamples metrics =
-          new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
+      PrometheusSamples metrics = MetricsScrapes.scrape(server.metricsPort());
       assertEquals(
           1,
           metrics.value(
@@ -148,23 +134,6 @@ class MetricsEndpointTest {
   }
 
   @Test
-  void onlyGetMetricsIsServed() throws Exception {
-    PolicyServerOptions options =
-        PolicyServerOptions.defaults(TestModels.tinyDir()).withMetricsPort(0);
-    try (PolicyServer server = PolicyServer.start(options)) {
-      assertEquals(404, get(server.metricsPort(), "/metrics/extra").statusCode());
-      assertEquals(404, get(server.metricsPort(), "/").statusCode());
-      HttpResponse<String> post =
-          HTTP.send(
-              HttpRequest.newBuilder(uri(server.metricsPort(), "/metrics"))
-                  .POST(HttpRequest.BodyPublishers.noBody())
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertEquals(405, post.statusCode());
-    }
-  }
-
-  @Test
   void metricsAreOffByDefault() {
     try (PolicyServer server =
         PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
@@ -174,14 +143,5 @@ class MetricsEndpointTest {
 
   private static long tokens(GenerateResponse response) {
     return response.getCompletionsList().stream().mapToLong(c -> c.getTokenIdsCount()).sum();
-  }
-
-  private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HTTP.send(
-        HttpRequest.newBuilder(uri(port, path)).build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static URI uri(int port, String path) {
-    return URI.create("http://127.0.0.1:" + port + path);
   }
 }

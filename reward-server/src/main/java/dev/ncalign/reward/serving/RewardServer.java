@@ -6,8 +6,8 @@ import dev.ncalign.reward.model.RewardModelConfig;
 import dev.ncalign.serving.BearerTokenInterceptor;
 import dev.ncalign.serving.GrpcServerShell;
 import dev.ncalign.serving.RpcMetricsInterceptor;
-import dev.ncalign.serving.RunningServer;
 import dev.ncalign.serving.ShellOptions;
+import dev.ncalign.serving.ShellServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -20,18 +20,17 @@ import org.slf4j.LoggerFactory;
  * reflection, TLS, the bearer token, metrics). Tests and the orchestrator can run it in-process;
  * {@link dev.ncalign.reward.Main} runs it from the command line.
  */
-public final class RewardServer implements RunningServer {
+public final class RewardServer extends ShellServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(RewardServer.class);
 
   /** Score calls are short; a stuck one should not hold up shutdown. */
   private static final Duration GRACE = Duration.ofSeconds(5);
 
-  private final GrpcServerShell shell;
   private final RewardScorer scorer;
 
   private RewardServer(GrpcServerShell shell, RewardScorer scorer) {
-    this.shell = shell;
+    super(shell);
     this.scorer = scorer;
   }
 
@@ -107,21 +106,6 @@ public final class RewardServer implements RunningServer {
       return null;
     }
     return BearerTokenInterceptor.fromFile(options.tokenFile(), "--token-file", Set.of());
-  }
-
-  @Override
-  public int port() {
-    return shell.port();
-  }
-
-  @Override
-  public int metricsPort() {
-    return shell.metricsPort();
-  }
-
-  @Override
-  public void awaitTermination() throws InterruptedException {
-    shell.awaitTermination();
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.ncalign.proto.v1.ScoreItem;
 import dev.ncalign.proto.v1.ScoreRequest;
 import dev.ncalign.proto.v1.ScoreResponse;
 import dev.ncalign.reward.model.TinyOnnxModels;
+import dev.ncalign.serving.MetricsScrapes;
 import dev.ncalign.serving.PrometheusSamples;
 import dev.ncalign.serving.ShellOptions;
 import io.grpc.Grpc;
@@ -19,10 +20,6 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  * is the sum of the token ids − 20, so the probes' rewards straddle zero.
  */
 class MetricsEndpointTest {
-
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir static Path dir;
   private static Path model;
@@ -74,15 +69,7 @@ class MetricsEndpointTest {
       RewardInfo info = stub.getInfo(GetInfoRequest.getDefaultInstance());
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
-      HttpResponse<String> response = get(server.metricsPort(), "/metrics");
-      assertEquals(200, response.statusCode());
-      assertTrue(
-          response
-              .headers()
-              .firstValue("Content-Type")
-              .orElse("")
-              .startsWith("text/plain; version=0.0.4"));
-      PrometheusSamples metrics = new PrometheusSamples(response.body());
+      PrometheusSamples metrics = MetricsScrapes.scrape(server.metricsPort());
 
       String calls = "ncalign_reward_server_rpc_seconds_count";
       assertEquals(2, metrics.value(calls, "method", "Score", "status", "OK"));
@@ -132,8 +119,7 @@ class MetricsEndpointTest {
           StatusRuntimeException.class,
           () -> RewardServiceGrpc.newBlockingStub(channel).score(request("b")));
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      PrometheusSamples metrics =
-          new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
+      PrometheusSamples metrics = MetricsScrapes.scrape(server.metricsPort());
       assertEquals(
           1,
           metrics.value(
@@ -143,22 +129,6 @@ class MetricsEndpointTest {
               "status",
               "UNAUTHENTICATED"));
       assertEquals(0, metrics.value("ncalign_reward_server_scored_items_total"));
-    }
-  }
-
-  @Test
-  void onlyGetMetricsIsServed() throws Exception {
-    try (RewardServer server =
-        RewardServer.start(RewardServerOptions.defaults(model).withMetricsPort(0))) {
-      assertEquals(404, get(server.metricsPort(), "/metrics/extra").statusCode());
-      assertEquals(404, get(server.metricsPort(), "/").statusCode());
-      HttpResponse<String> post =
-          HTTP.send(
-              HttpRequest.newBuilder(uri(server.metricsPort(), "/metrics"))
-                  .POST(HttpRequest.BodyPublishers.noBody())
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertEquals(405, post.statusCode());
     }
   }
 
@@ -180,14 +150,5 @@ class MetricsEndpointTest {
   private static ManagedChannel channel(int port) {
     return Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
         .build();
-  }
-
-  private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HTTP.send(
-        HttpRequest.newBuilder(uri(port, path)).build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static URI uri(int port, String path) {
-    return URI.create("http://127.0.0.1:" + port + path);
   }
 }

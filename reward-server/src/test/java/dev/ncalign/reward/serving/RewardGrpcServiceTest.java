@@ -58,7 +58,7 @@ class RewardGrpcServiceTest {
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
         assertEquals(
-            "items[0].response: 10000000 characters exceed the limit of 300 (max_chars)",
+            "items[0].response: 10000000 characters exceed the limit of 300",
             e.getStatus().getDescription());
         assertTrue(millis < 5_000, "refused after " + millis + " ms");
 
