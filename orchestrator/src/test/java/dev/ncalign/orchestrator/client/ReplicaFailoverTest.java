@@ -1,0 +1,225 @@
+package dev.ncalign.orchestrator.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ncalign.lm.model.ModelFingerprint;
+import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.GenerateResponse;
+import dev.ncalign.proto.v1.SamplingParams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Policy replicas that die, come back, or come back wrong, behind one {@link PolicyClient}. */
+class ReplicaFailoverTest {
+
+  private static final SamplingParams PARAMS = SamplingParams.getDefaultInstance();
+  private static final byte[] WEIGHTS_V2 = {2, 2, 2};
+
+  private final LoopbackServers servers = new LoopbackServers();
+  private final List<AutoCloseable> clients = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable client : clients) {
+      client.close();
+    }
+    servers.close();
+  }
+
+  private PolicyClient client(List<String> targets, ClientOptions options) {
+    PolicyClient client = new PolicyClient(targets, options);
+    clients.add(client);
+    return client;
+  }
+
+  private static List<String> prompts(int n) {
+    return IntStream.range(0, n).mapToObj(i -> "p" + i).toList();
+  }
+
+  static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < end, "timed out waiting until " + what);
+      Thread.sleep(20);
+    }
+  }
+
+  private static void assertAllFrom(GenerateResponse response, long version) {
+    assertEquals(version, response.getPolicyVersion());
+    for (Completion c : response.getCompletionsList()) {
+      assertEquals(version, c.getPolicyVersion(), c.getText());
+    }
+  }
+
+  @Test
+  void aKilledReplicaIsMarkedDownAndTheRoundGoesOnWithTheOther() throws Exception {
+    FakePolicy a = new FakePolicy("a", 0);
+    String targetA = servers.start(a);
+    String targetB = servers.start(new FakePolicy("b", 0));
+    PolicyClient client = client(List.of(targetA, targetB), PolicyClientTest.FAST);
+    client.generate(prompts(4), 1, PARAMS);
+
+    servers.kill(targetB);
+    GenerateResponse generated = client.generate(prompts(4), 2, PARAMS);
+    client.pushWeights(2, WEIGHTS_V2);
+
+    assertEquals(8, generated.getCompletionsCount());
+    assertTrue(generated.getCompletionsList().stream().allMatch(c -> c.getText().startsWith("a:")));
+    assertEquals(2, a.version, "the push went to the live replica");
+    ReplicaView b = client.replicas().get(1);
+    assertEquals(targetB, b.target());
+    assertEquals(ReplicaState.DOWN, b.state());
+    assertEquals(1, b.outages());
+    assertTrue(b.detail().contains("UNAVAILABLE"), b.detail());
+    assertAllFrom(client.generate(prompts(4), 1, PARAMS), 2);
+  }
+
+  @Test
+  void aReplicaThatComesBackServesTheLiveVersionBeforeItsFirstGenerate() throws Exception {
+    String targetA = servers.start(new FakePolicy("a", 0));
+    String targetB = servers.start(new FakePolicy("b", 0));
+    PolicyClient client = client(List.of(targetA, targetB), PolicyClientTest.FAST);
+    servers.kill(targetB);
+    client.pushWeights(2, WEIGHTS_V2);
+
+    FakePolicy restarted = new FakePolicy("b2", 0);
+    servers.restart(targetB, restarted);
+    await(() -> client.replicas().get(1).state() == ReplicaState.UP, "b is back");
+
+    assertEquals(List.of("push v2"), restarted.events, "synced, and no call before that");
+    assertEquals(2L, client.replicas().get(1).liveVersion());
+    GenerateResponse generated = client.generate(prompts(4), 1, PARAMS);
+    assertAllFrom(generated, 2);
+    assertTrue(
+        generated.getCompletionsList().stream().anyMatch(c -> c.getText().startsWith("b2:")));
+    assertEquals("generate v2", restarted.events.get(1));
+  }
+
+  @Test
+  void aReplicaRestartedBetweenHealthChecksIsCaughtByItsVersionStamp() throws Exception {
+    FakePolicy a = new FakePolicy("a", 0);
+    String targetA = servers.start(a);
+    String targetB = servers.start(new FakePolicy("b", 0));
+    // No health round during the test: only the answer's version can tell.
+    PolicyClient client =
+        client(
+            List.of(targetA, targetB),
+            PolicyClientTest.FAST.withHealthInterval(Duration.ofMinutes(10)));
+    client.pushWeights(2, WEIGHTS_V2);
+    servers.kill(targetB);
+    FakePolicy restarted = new FakePolicy("b2", 0);
+    servers.restart(targetB, restarted);
+
+    GenerateResponse generated = client.generate(prompts(4), 1, PARAMS);
+
+    assertAllFrom(generated, 2);
+    assertTrue(generated.getCompletionsList().stream().allMatch(c -> c.getText().startsWith("a:")));
+    assertEquals(List.of("generate v1"), restarted.events, "its v1 answer was thrown away");
+    assertEquals(ReplicaState.DOWN, client.replicas().get(1).state());
+    assertTrue(
+        client.replicas().get(1).detail().contains("answered from v1, the live version is v2"),
+        client.replicas().get(1).detail());
+  }
+
+  @Test
+  void withNoLiveReplicaACallWaitsForOneToComeBack() throws Exception {
+    String target = servers.start(new FakePolicy("a", 0));
+    PolicyClient client = client(List.of(target), PolicyClientTest.FAST);
+    client.pushWeights(2, WEIGHTS_V2);
+    servers.kill(target);
+
+    CompletableFuture<GenerateResponse> pending =
+        CompletableFuture.supplyAsync(() -> client.generate(prompts(2), 1, PARAMS));
+    await(() -> client.replicas().get(0).state() == ReplicaState.DOWN, "the replica is down");
+    FakePolicy restarted = new FakePolicy("a2", 0);
+    servers.restart(target, restarted);
+
+    assertAllFrom(pending.get(20, TimeUnit.SECONDS), 2);
+    assertEquals(List.of("push v2", "generate v2"), restarted.events);
+  }
+
+  @Test
+  void aPushWithEveryReplicaDownLandsOnTheFirstOneBack() throws Exception {
+    String target = servers.start(new FakePolicy("a", 0));
+    PolicyClient client = client(List.of(target), PolicyClientTest.FAST);
+    client.info();
+    servers.kill(target);
+    client
+        .replicas()
+        .forEach(r -> assertEquals(ReplicaState.UP, r.state(), "not noticed yet: " + r));
+
+    CompletableFuture<?> push = CompletableFuture.runAsync(() -> client.pushWeights(2, WEIGHTS_V2));
+    await(() -> client.replicas().get(0).state() == ReplicaState.DOWN, "the replica is down");
+    FakePolicy restarted = new FakePolicy("a2", 0);
+    servers.restart(target, restarted);
+
+    push.get(20, TimeUnit.SECONDS);
+    assertEquals(List.of("push v2"), restarted.events);
+  }
+
+  @Test
+  void aReplicaOnAnotherModelIsRefusedInOneLineNamingIt() throws Exception {
+    ModelFingerprint learner = new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w1");
+    FakePolicy same = new FakePolicy("same", 0);
+    same.fingerprint = proto(learner);
+    FakePolicy other = new FakePolicy("other", 0);
+    other.fingerprint = proto(new ModelFingerprint("LlamaForCausalLM", "s1", "t2", "w1"));
+    String sameTarget = servers.start(same);
+    String otherTarget = servers.start(other);
+    PolicyClient client = client(List.of(sameTarget, otherTarget), PolicyClientTest.FAST);
+
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> client.requireModel(learner));
+
+    assertEquals(
+        "policy replica "
+            + otherTarget
+            + " serves another model than the learner's (/fake/other): tokenizer (sha256 t1 vs"
+            + " t2)",
+        e.getMessage());
+  }
+
+  @Test
+  void aReplicaThatComesBackOnAnotherModelIsKeptOut() throws Exception {
+    ModelFingerprint learner = new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w1");
+    FakePolicy a = new FakePolicy("a", 0);
+    a.fingerprint = proto(learner);
+    FakePolicy b = new FakePolicy("b", 0);
+    b.fingerprint = proto(learner);
+    String targetA = servers.start(a);
+    String targetB = servers.start(b);
+    PolicyClient client = client(List.of(targetA, targetB), PolicyClientTest.FAST);
+    client.requireModel(learner);
+    servers.kill(targetB);
+    client.pushWeights(2, WEIGHTS_V2);
+
+    FakePolicy wrong = new FakePolicy("wrong", 0);
+    wrong.fingerprint = proto(new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w9"));
+    servers.restart(targetB, wrong);
+    await(() -> client.replicas().get(1).state() == ReplicaState.REFUSED, "b is refused");
+
+    assertTrue(
+        client.replicas().get(1).detail().contains("base weights (sha256 w1 vs w9)"),
+        client.replicas().get(1).detail());
+    client.generate(prompts(4), 1, PARAMS);
+    assertEquals(List.of(), wrong.events, "never pushed to, never asked");
+  }
+
+  private static dev.ncalign.proto.v1.ModelFingerprint proto(ModelFingerprint f) {
+    return dev.ncalign.proto.v1.ModelFingerprint.newBuilder()
+        .setArchitecture(f.architecture())
+        .setShapesSha256(f.shapesSha256())
+        .setTokenizerSha256(f.tokenizerSha256())
+        .setWeightsSha256(f.weightsSha256())
+        .build();
+  }
+}
