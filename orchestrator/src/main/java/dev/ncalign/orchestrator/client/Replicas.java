@@ -478,7 +478,8 @@ final class Replicas implements AutoCloseable {
       m.since = Instant.now();
       m.detail = version == null ? "" : "admitted at v" + version;
     }
-    LOG.info(
+    // WARN like the outage it ends: the command line shows warnings only.
+    LOG.warn(
         "{} replica {} is {}{}; {} of {} live",
         service,
         m.target,
