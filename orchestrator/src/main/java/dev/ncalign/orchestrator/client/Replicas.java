@@ -60,7 +60,7 @@ final class Replicas implements AutoCloseable {
   private static final Duration PROBE = Duration.ofSeconds(2);
 
   /** Health probes in a row that must time out before a live replica is marked down. */
-  private static final int SLOW_PROBES_FOR_DOWN = 3;
+  private static final int SLOW_PROBES_FOR_DOWN = 5;
 
   /**
    * Brings a replica that serves again (or for the first time) in step with the others before calls

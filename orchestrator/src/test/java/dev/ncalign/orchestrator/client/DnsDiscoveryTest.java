@@ -10,7 +10,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.List;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,10 +29,6 @@ class DnsDiscoveryTest {
       client.close();
     }
     servers.close();
-  }
-
-  private static List<String> prompts(int n) {
-    return IntStream.range(0, n).mapToObj(i -> "p" + i).toList();
   }
 
   @Test
@@ -61,7 +56,8 @@ class DnsDiscoveryTest {
         "127.0.0.2 joined");
     assertEquals("127.0.0.2:" + port, client.replicas().get(1).target());
     assertEquals(List.of("push v2"), b.events, "synced before any call");
-    GenerateResponse spread = client.generate(prompts(4), 1, SamplingParams.getDefaultInstance());
+    GenerateResponse spread =
+        client.generate(PolicyClientTest.prompts(4), 1, SamplingParams.getDefaultInstance());
     assertEquals(2, spread.getPolicyVersion());
     assertTrue(spread.getCompletionsList().stream().anyMatch(c -> c.getText().startsWith("a:")));
     assertTrue(spread.getCompletionsList().stream().anyMatch(c -> c.getText().startsWith("b:")));
@@ -71,7 +67,9 @@ class DnsDiscoveryTest {
     assertEquals("127.0.0.2:" + port, client.replicas().get(0).target());
     int before = a.generated.size();
     for (Completion c :
-        client.generate(prompts(4), 1, SamplingParams.getDefaultInstance()).getCompletionsList()) {
+        client
+            .generate(PolicyClientTest.prompts(4), 1, SamplingParams.getDefaultInstance())
+            .getCompletionsList()) {
       assertTrue(c.getText().startsWith("b:"), c.getText());
     }
     assertEquals(before, a.generated.size(), "nothing goes to a dropped replica");
@@ -89,7 +87,8 @@ class DnsDiscoveryTest {
     assertEquals(List.of(), client.replicas());
 
     addresses = List.of(InetAddress.getByName("127.0.0.1"));
-    GenerateResponse response = client.generate(prompts(2), 1, SamplingParams.getDefaultInstance());
+    GenerateResponse response =
+        client.generate(PolicyClientTest.prompts(2), 1, SamplingParams.getDefaultInstance());
 
     assertEquals(2, response.getCompletionsCount());
   }

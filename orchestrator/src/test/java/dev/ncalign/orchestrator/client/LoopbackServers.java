@@ -29,6 +29,14 @@ final class LoopbackServers implements AutoCloseable {
   final List<String> authorizations = new CopyOnWriteArrayList<>();
 
   private final List<Server> servers = new ArrayList<>();
+  private final List<AutoCloseable> clients = new ArrayList<>();
+
+  /** A client of {@code targets}, closed (before the servers) with these servers. */
+  PolicyClient policyClient(List<String> targets, ClientOptions options) {
+    PolicyClient client = new PolicyClient(targets, options);
+    clients.add(client);
+    return client;
+  }
 
   /** Starts a server for {@code service} and returns its {@code 127.0.0.1:port} target. */
   String start(BindableService service) throws IOException {
@@ -91,6 +99,14 @@ final class LoopbackServers implements AutoCloseable {
 
   @Override
   public void close() {
+    // Clients first: their health rounds would otherwise log every server going down.
+    for (AutoCloseable client : clients) {
+      try {
+        client.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
     for (Server server : servers) {
       server.shutdownNow();
     }

@@ -34,23 +34,17 @@ class PolicyClientTest {
           .withReplicaTimeout(Duration.ofSeconds(5));
 
   private final LoopbackServers servers = new LoopbackServers();
-  private final List<AutoCloseable> clients = new ArrayList<>();
 
   @AfterEach
-  void stop() throws Exception {
-    for (AutoCloseable client : clients) {
-      client.close();
-    }
+  void stop() {
     servers.close();
   }
 
   private PolicyClient client(List<String> targets, ClientOptions options) {
-    PolicyClient client = new PolicyClient(targets, options);
-    clients.add(client);
-    return client;
+    return servers.policyClient(targets, options);
   }
 
-  private static List<String> prompts(int n) {
+  static List<String> prompts(int n) {
     return IntStream.range(0, n).mapToObj(i -> "p" + i).toList();
   }
 

@@ -9,12 +9,10 @@ import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.SamplingParams;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,26 +21,14 @@ class ReplicaFailoverTest {
 
   private static final SamplingParams PARAMS = SamplingParams.getDefaultInstance();
   private static final byte[] WEIGHTS_V2 = {2, 2, 2};
+  private static final ModelFingerprint LEARNER =
+      new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w1");
 
   private final LoopbackServers servers = new LoopbackServers();
-  private final List<AutoCloseable> clients = new ArrayList<>();
 
   @AfterEach
-  void stop() throws Exception {
-    for (AutoCloseable client : clients) {
-      client.close();
-    }
+  void stop() {
     servers.close();
-  }
-
-  private PolicyClient client(List<String> targets, ClientOptions options) {
-    PolicyClient client = new PolicyClient(targets, options);
-    clients.add(client);
-    return client;
-  }
-
-  private static List<String> prompts(int n) {
-    return IntStream.range(0, n).mapToObj(i -> "p" + i).toList();
   }
 
   static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -65,11 +51,11 @@ class ReplicaFailoverTest {
     FakePolicy a = new FakePolicy("a", 0);
     String targetA = servers.start(a);
     String targetB = servers.start(new FakePolicy("b", 0));
-    PolicyClient client = client(List.of(targetA, targetB), PolicyClientTest.FAST);
-    client.generate(prompts(4), 1, PARAMS);
+    PolicyClient client = servers.policyClient(List.of(targetA, targetB), PolicyClientTest.FAST);
+    client.generate(PolicyClientTest.prompts(4), 1, PARAMS);
 
     servers.kill(targetB);
-    GenerateResponse generated = client.generate(prompts(4), 2, PARAMS);
+    GenerateResponse generated = client.generate(PolicyClientTest.prompts(4), 2, PARAMS);
     client.pushWeights(2, WEIGHTS_V2);
 
     assertEquals(8, generated.getCompletionsCount());
@@ -80,14 +66,14 @@ class ReplicaFailoverTest {
     assertEquals(ReplicaState.DOWN, b.state());
     assertEquals(1, b.outages());
     assertTrue(b.detail().contains("UNAVAILABLE"), b.detail());
-    assertAllFrom(client.generate(prompts(4), 1, PARAMS), 2);
+    assertAllFrom(client.generate(PolicyClientTest.prompts(4), 1, PARAMS), 2);
   }
 
   @Test
   void aReplicaThatComesBackServesTheLiveVersionBeforeItsFirstGenerate() throws Exception {
     String targetA = servers.start(new FakePolicy("a", 0));
     String targetB = servers.start(new FakePolicy("b", 0));
-    PolicyClient client = client(List.of(targetA, targetB), PolicyClientTest.FAST);
+    PolicyClient client = servers.policyClient(List.of(targetA, targetB), PolicyClientTest.FAST);
     servers.kill(targetB);
     client.pushWeights(2, WEIGHTS_V2);
 
@@ -97,7 +83,7 @@ class ReplicaFailoverTest {
 
     assertEquals(List.of("push v2"), restarted.events, "synced, and no call before that");
     assertEquals(2L, client.replicas().get(1).liveVersion());
-    GenerateResponse generated = client.generate(prompts(4), 1, PARAMS);
+    GenerateResponse generated = client.generate(PolicyClientTest.prompts(4), 1, PARAMS);
     assertAllFrom(generated, 2);
     assertTrue(
         generated.getCompletionsList().stream().anyMatch(c -> c.getText().startsWith("b2:")));
@@ -111,7 +97,7 @@ class ReplicaFailoverTest {
     String targetB = servers.start(new FakePolicy("b", 0));
     // No health round during the test: only the answer's version can tell.
     PolicyClient client =
-        client(
+        servers.policyClient(
             List.of(targetA, targetB),
             PolicyClientTest.FAST.withHealthInterval(Duration.ofMinutes(10)));
     client.pushWeights(2, WEIGHTS_V2);
@@ -119,7 +105,7 @@ class ReplicaFailoverTest {
     FakePolicy restarted = new FakePolicy("b2", 0);
     servers.restart(targetB, restarted);
 
-    GenerateResponse generated = client.generate(prompts(4), 1, PARAMS);
+    GenerateResponse generated = client.generate(PolicyClientTest.prompts(4), 1, PARAMS);
 
     assertAllFrom(generated, 2);
     assertTrue(generated.getCompletionsList().stream().allMatch(c -> c.getText().startsWith("a:")));
@@ -133,12 +119,13 @@ class ReplicaFailoverTest {
   @Test
   void withNoLiveReplicaACallWaitsForOneToComeBack() throws Exception {
     String target = servers.start(new FakePolicy("a", 0));
-    PolicyClient client = client(List.of(target), PolicyClientTest.FAST);
+    PolicyClient client = servers.policyClient(List.of(target), PolicyClientTest.FAST);
     client.pushWeights(2, WEIGHTS_V2);
     servers.kill(target);
 
     CompletableFuture<GenerateResponse> pending =
-        CompletableFuture.supplyAsync(() -> client.generate(prompts(2), 1, PARAMS));
+        CompletableFuture.supplyAsync(
+            () -> client.generate(PolicyClientTest.prompts(2), 1, PARAMS));
     await(() -> client.replicas().get(0).state() == ReplicaState.DOWN, "the replica is down");
     FakePolicy restarted = new FakePolicy("a2", 0);
     servers.restart(target, restarted);
@@ -150,7 +137,7 @@ class ReplicaFailoverTest {
   @Test
   void aPushWithEveryReplicaDownLandsOnTheFirstOneBack() throws Exception {
     String target = servers.start(new FakePolicy("a", 0));
-    PolicyClient client = client(List.of(target), PolicyClientTest.FAST);
+    PolicyClient client = servers.policyClient(List.of(target), PolicyClientTest.FAST);
     client.info();
     servers.kill(target);
     client
@@ -168,17 +155,13 @@ class ReplicaFailoverTest {
 
   @Test
   void aReplicaOnAnotherModelIsRefusedInOneLineNamingIt() throws Exception {
-    ModelFingerprint learner = new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w1");
-    FakePolicy same = new FakePolicy("same", 0);
-    same.fingerprint = proto(learner);
-    FakePolicy other = new FakePolicy("other", 0);
-    other.fingerprint = proto(new ModelFingerprint("LlamaForCausalLM", "s1", "t2", "w1"));
-    String sameTarget = servers.start(same);
-    String otherTarget = servers.start(other);
-    PolicyClient client = client(List.of(sameTarget, otherTarget), PolicyClientTest.FAST);
+    String sameTarget = servers.start(serving("same", "t1", "w1"));
+    String otherTarget = servers.start(serving("other", "t2", "w1"));
+    PolicyClient client =
+        servers.policyClient(List.of(sameTarget, otherTarget), PolicyClientTest.FAST);
 
     IllegalStateException e =
-        assertThrows(IllegalStateException.class, () -> client.requireModel(learner));
+        assertThrows(IllegalStateException.class, () -> client.requireModel(LEARNER));
 
     assertEquals(
         "policy replica "
@@ -190,36 +173,37 @@ class ReplicaFailoverTest {
 
   @Test
   void aReplicaThatComesBackOnAnotherModelIsKeptOut() throws Exception {
-    ModelFingerprint learner = new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w1");
-    FakePolicy a = new FakePolicy("a", 0);
-    a.fingerprint = proto(learner);
-    FakePolicy b = new FakePolicy("b", 0);
-    b.fingerprint = proto(learner);
-    String targetA = servers.start(a);
-    String targetB = servers.start(b);
-    PolicyClient client = client(List.of(targetA, targetB), PolicyClientTest.FAST);
-    client.requireModel(learner);
+    String targetA = servers.start(serving("a", "t1", "w1"));
+    String targetB = servers.start(serving("b", "t1", "w1"));
+    PolicyClient client = servers.policyClient(List.of(targetA, targetB), PolicyClientTest.FAST);
+    client.requireModel(LEARNER);
     servers.kill(targetB);
     client.pushWeights(2, WEIGHTS_V2);
 
-    FakePolicy wrong = new FakePolicy("wrong", 0);
-    wrong.fingerprint = proto(new ModelFingerprint("LlamaForCausalLM", "s1", "t1", "w9"));
+    FakePolicy wrong = serving("wrong", "t1", "w9");
     servers.restart(targetB, wrong);
     await(() -> client.replicas().get(1).state() == ReplicaState.REFUSED, "b is refused");
 
     assertTrue(
         client.replicas().get(1).detail().contains("base weights (sha256 w1 vs w9)"),
         client.replicas().get(1).detail());
-    client.generate(prompts(4), 1, PARAMS);
+    client.generate(PolicyClientTest.prompts(4), 1, PARAMS);
     assertEquals(List.of(), wrong.events, "never pushed to, never asked");
   }
 
-  private static dev.ncalign.proto.v1.ModelFingerprint proto(ModelFingerprint f) {
-    return dev.ncalign.proto.v1.ModelFingerprint.newBuilder()
-        .setArchitecture(f.architecture())
-        .setShapesSha256(f.shapesSha256())
-        .setTokenizerSha256(f.tokenizerSha256())
-        .setWeightsSha256(f.weightsSha256())
-        .build();
+  /**
+   * A replica of {@link #LEARNER}'s architecture and shapes with the given tokenizer and weights
+   * hashes.
+   */
+  private static FakePolicy serving(String name, String tokenizer, String weights) {
+    FakePolicy fake = new FakePolicy(name, 0);
+    fake.fingerprint =
+        dev.ncalign.proto.v1.ModelFingerprint.newBuilder()
+            .setArchitecture(LEARNER.architecture())
+            .setShapesSha256(LEARNER.shapesSha256())
+            .setTokenizerSha256(tokenizer)
+            .setWeightsSha256(weights)
+            .build();
+    return fake;
   }
 }
