@@ -1,8 +1,13 @@
 package dev.ncalign.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ncalign.demo.ReviewCorpus;
+import dev.ncalign.lm.model.TinyModelFactory;
+import dev.ncalign.lm.model.TinyModelSpec;
 import dev.ncalign.orchestrator.client.ReplicaState;
 import dev.ncalign.orchestrator.client.ReplicaView;
 import dev.ncalign.orchestrator.config.ConfigLoader;
@@ -29,10 +34,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15: two policy replicas and one reward replica as child processes on loopback; one policy
- * replica is killed with SIGKILL after round 2, round 3 runs without it, and it is restarted on its
- * port after round 3. The run completes every round on versions it pushed, and the restarted
- * replica serves the live version before it can receive a Generate.
+ * Replicas that fail or do not fit. Issue 15: two policy replicas and one reward replica as child
+ * processes on loopback; one policy replica is killed with SIGKILL after round 2, round 3 runs
+ * without it, and it is restarted on its port after round 3. The run completes every round on
+ * versions it pushed, and the restarted replica serves the live version before it can receive a
+ * Generate.
  */
 class ReplicaOutageTest {
   private static final Duration START = Duration.ofMinutes(3);
@@ -110,6 +116,36 @@ class ReplicaOutageTest {
     String log = Files.readString(tmp.resolve("logs").resolve("policy-b-3.log"));
     assertTrue(log.contains("policy version 4 is live (replaced 1)"), log);
     assertTrue(restarted.get(0).isAlive());
+  }
+
+  @Test
+  void aPolicyReplicaOnAnotherCheckpointIsRefusedBeforeRoundOneInOneLine() {
+    Path other =
+        TinyModelFactory.write(
+            tmp.resolve("other-policy"), ReviewCorpus.vocabulary(), TinyModelSpec.tiny(), 6);
+    ServerProcess wrong = start("policy-other", "dev.ncalign.policy.Main", other, 0);
+    ServerProcess reward = start("reward", "dev.ncalign.reward.Main", TestAssets.reward(), 0);
+    Path dir = tmp.resolve("refused");
+    RunConfig config =
+        ConfigLoader.parse(
+            TestAssets.config(dir, "online", 2, ""),
+            List.of(
+                "policy.targets=['" + wrong.target() + "']",
+                "reward.targets=['" + reward.target() + "']"));
+
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> AlignmentRun.open(config, false, List.of()));
+
+    String expected =
+        "policy replica "
+            + wrong.target()
+            + " serves another model than the learner's ("
+            + other
+            + "): base weights (sha256 ";
+    assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    assertEquals(List.of(), RunStore.open(dir).metrics(), "no round ran");
   }
 
   private static ReplicaView awaitUp(AlignmentRun run, String target) {
