@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReplicaOutageTest {
   private static final Duration START = Duration.ofMinutes(3);
+  private static final String POLICY = "dev.ncalign.policy.Main";
 
   @TempDir Path tmp;
   private final List<ServerProcess> servers = new ArrayList<>();
@@ -64,20 +65,25 @@ class ReplicaOutageTest {
     return server;
   }
 
+  /**
+   * An online run of {@code rounds} on {@code policies} and a reward server started here, with
+   * {@code more} overrides.
+   */
+  private RunConfig config(Path dir, int rounds, List<ServerProcess> policies, String... more) {
+    ServerProcess reward = start("reward", "dev.ncalign.reward.Main", TestAssets.reward(), 0);
+    String targets = String.join(", ", policies.stream().map(p -> "'" + p.target() + "'").toList());
+    List<String> overrides = new ArrayList<>(List.of(more));
+    overrides.add("policy.targets=[" + targets + "]");
+    overrides.add("reward.targets=['" + reward.target() + "']");
+    return ConfigLoader.parse(TestAssets.config(dir, "online", rounds, ""), overrides);
+  }
+
   @Test
   void aKilledPolicyReplicaIsWorkedAroundThenSyncedBeforeUse() throws Exception {
-    String policy = "dev.ncalign.policy.Main";
-    ServerProcess a = start("policy-a", policy, TestAssets.policy(), 0);
-    ServerProcess b = start("policy-b", policy, TestAssets.policy(), 0);
-    ServerProcess reward = start("reward", "dev.ncalign.reward.Main", TestAssets.reward(), 0);
+    ServerProcess a = start("policy-a", POLICY, TestAssets.policy(), 0);
+    ServerProcess b = start("policy-b", POLICY, TestAssets.policy(), 0);
     Path dir = tmp.resolve("run");
-    RunConfig config =
-        ConfigLoader.parse(
-            TestAssets.config(dir, "online", 5, ""),
-            List.of(
-                "policy.targets=['" + a.target() + "', '" + b.target() + "']",
-                "reward.targets=['" + reward.target() + "']",
-                "clients.replica_timeout_seconds=120"));
+    RunConfig config = config(dir, 5, List.of(a, b), "clients.replica_timeout_seconds=120");
 
     List<String> events = new ArrayList<>();
     List<ServerProcess> restarted = new ArrayList<>();
@@ -89,7 +95,7 @@ class ReplicaOutageTest {
               events.add("killed after round 2");
             } else if (metrics.round() == 3) {
               // The loop waits in this listener, so nothing but admission can reach the replica.
-              restarted.add(start("policy-b", policy, TestAssets.policy(), b.port()));
+              restarted.add(start("policy-b", POLICY, TestAssets.policy(), b.port()));
               ReplicaView view = awaitUp(run, b.target());
               long served = liveVersion(b.target());
               events.add("back at v" + view.liveVersion() + ", serving v" + served);
@@ -123,15 +129,9 @@ class ReplicaOutageTest {
     Path other =
         TinyModelFactory.write(
             tmp.resolve("other-policy"), ReviewCorpus.vocabulary(), TinyModelSpec.tiny(), 6);
-    ServerProcess wrong = start("policy-other", "dev.ncalign.policy.Main", other, 0);
-    ServerProcess reward = start("reward", "dev.ncalign.reward.Main", TestAssets.reward(), 0);
+    ServerProcess wrong = start("policy-other", POLICY, other, 0);
     Path dir = tmp.resolve("refused");
-    RunConfig config =
-        ConfigLoader.parse(
-            TestAssets.config(dir, "online", 2, ""),
-            List.of(
-                "policy.targets=['" + wrong.target() + "']",
-                "reward.targets=['" + reward.target() + "']"));
+    RunConfig config = config(dir, 2, List.of(wrong));
 
     IllegalStateException e =
         assertThrows(
