@@ -54,6 +54,10 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   volatile boolean sampleTokens;
 
   volatile Status rejectPush;
+  volatile dev.ncalign.proto.v1.ModelFingerprint fingerprint;
+
+  /** "push vN" and "generate vN" in the order they happened, N the version after / served. */
+  final List<String> events = new CopyOnWriteArrayList<>();
 
   FakePolicy(String name, int maxPrompts) {
     this.name = name;
@@ -66,6 +70,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
       return;
     }
     generated.add(request.getPromptsList());
+    events.add("generate v" + version);
     seeds.add(request.getSampling().getSeed());
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
     for (int p = 0; p < request.getPromptsCount(); p++) {
@@ -146,6 +151,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
         } else {
           weights = data;
           version = header.getVersion();
+          events.add("push v" + version);
           out.onNext(
               PushWeightsResponse.newBuilder()
                   .setLiveVersion(version)
@@ -159,9 +165,12 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
 
   @Override
   public void getInfo(GetInfoRequest request, StreamObserver<PolicyInfo> out) {
+    PolicyInfo.Builder info = PolicyInfo.newBuilder();
+    if (fingerprint != null) {
+      info.setFingerprint(fingerprint);
+    }
     out.onNext(
-        PolicyInfo.newBuilder()
-            .setModelPath("/fake/" + name)
+        info.setModelPath("/fake/" + name)
             .setLiveVersion(version)
             .setMaxPrompts(maxPrompts)
             .setMaxNumSamples(4)
