@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TextCodec;
@@ -14,7 +15,9 @@ import dev.ncalign.orchestrator.loss.LossType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,6 +84,85 @@ class LearnerTest {
       assertEquals(
           8, learner.optimizer().steps(), "one step per minibatch, one minibatch per epoch");
     }
+  }
+
+  @Test
+  void aStepWeighsEveryPromptEquallyHoweverItsMinibatchesWereCut() {
+    try (CausalLm policy = load();
+        CausalLm reference = load();
+        Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 4096), 1)) {
+      TextCodec codec = policy.codec();
+      String[] prompts = {"review the product :", "the product :", "review :", "it is :"};
+      float[][] rewards = {{2f, 0f, -1f}, {0f, 1f, 3f}, {1f, Float.NaN, Float.NaN}, {-1f, 0f, 1f}};
+      String[] responses = {"it is great .", "fine .", "the product is awful ."};
+      List<ScoredPrompt> batch = new ArrayList<>();
+      for (int p = 0; p < prompts.length; p++) {
+        List<ScoredResponse> scored = new ArrayList<>();
+        for (int k = 0; k < responses.length; k++) {
+          scored.add(
+              new ScoredResponse(responses[k], codec.encodeResponse(responses[k]), rewards[p][k]));
+        }
+        batch.add(new ScoredPrompt(prompts[p], codec.encodePrompt(prompts[p]), scored));
+      }
+      double[][] ref = SequenceScorer.score(reference, batch, 4096);
+      // One piece: the mean over the step's prompts (prompt 2 has one present response: it
+      // takes no part).
+      Learner.StepLoss whole = learner.accumulate(batch, List.of(List.of(0, 1, 2, 3)), ref);
+      Map<String, float[]> expected = gradients(policy);
+      learner.optimizer().zeroGradients();
+      assertEquals(3, whole.prompts());
+      for (List<List<Integer>> cut :
+          List.of(
+              List.of(List.of(0, 1, 2), List.of(3)),
+              List.of(List.of(3), List.of(1), List.of(0, 2)),
+              List.of(List.of(2), List.of(0, 1, 3)))) {
+        Learner.StepLoss loss = learner.accumulate(batch, cut, ref);
+        assertEquals(whole.sum(), loss.sum(), 1e-5, "summed loss of cut " + cut);
+        assertEquals(whole.prompts(), loss.prompts());
+        Map<String, float[]> actual = gradients(policy);
+        learner.optimizer().zeroGradients();
+        for (Map.Entry<String, float[]> e : expected.entrySet()) {
+          float[] want = e.getValue();
+          float[] got = actual.get(e.getKey());
+          for (int i = 0; i < want.length; i++) {
+            assertEquals(
+                want[i],
+                got[i],
+                1e-6 + 1e-4 * Math.abs(want[i]),
+                e.getKey() + "[" + i + "] with cut " + cut);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void stepsNeverSpanEpochsAndTheLastMayBeShort() {
+    List<ScoredPrompt> prompts = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      prompts.add(
+          new ScoredPrompt(
+              "p",
+              new int[] {1},
+              List.of(
+                  new ScoredResponse("a", new int[] {2}, 0f),
+                  new ScoredResponse("b", new int[] {3}, 1f))));
+    }
+    int cost = prompts.get(0).tokenCost();
+    // One prompt per minibatch, three minibatches per step: 5 prompts make steps of 3 and 2.
+    assertEquals(
+        List.of(List.of(List.of(4), List.of(3), List.of(2)), List.of(List.of(1), List.of(0))),
+        OptimizerSteps.of(prompts, List.of(4, 3, 2, 1, 0), cost, 3));
+  }
+
+  private static Map<String, float[]> gradients(CausalLm model) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
+      try (NDArray grad = e.getValue().getArray().getGradient()) {
+        out.put(e.getKey(), grad.toFloatArray());
+      }
+    }
+    return out;
   }
 
   @Test
