@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.ncalign.lm.model.AutogradScalar;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.loss.AlignmentLosses;
 import java.util.ArrayList;
@@ -172,7 +173,7 @@ public final class Learner implements AutoCloseable {
               scope.create(mask, shape),
               settings.beta(),
               settings.alpha());
-      collector.backward(loss.mul(weight));
+      collector.backward(loss.mul(AutogradScalar.of(loss, weight)));
       return loss.getFloat();
     }
   }

@@ -18,6 +18,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -163,6 +165,53 @@ class LearnerTest {
       }
     }
     return out;
+  }
+
+  /**
+   * The race behind "same seed, different run": autograd kept tensors over Java buffers that the
+   * garbage collector freed before the backward pass. A thread forcing collections made every
+   * repetition's gradients differ (NaN, ∞ or 1e17 norms); now they must be bit-identical.
+   */
+  @Test
+  void updatesAreBitIdenticalWhileTheGarbageCollectorRuns() throws Exception {
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread collector =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                System.gc();
+                LockSupport.parkNanos(2_000_000);
+              }
+            },
+            "gc-pressure");
+    collector.setDaemon(true);
+    collector.start();
+    List<String> runs = new ArrayList<>();
+    try {
+      for (int repetition = 0; repetition < 5; repetition++) {
+        try (CausalLm policy = load();
+            CausalLm reference = load();
+            Learner learner = new Learner(policy, reference, settings(LossType.NCA, 2, 40), 7)) {
+          StringBuilder run = new StringBuilder();
+          RewardBatch batch = batch(policy.codec(), new float[][] {{2f, 0f, -1f}, {0f, 1f, 3f}});
+          for (int round = 0; round < 2; round++) {
+            RoundUpdate update = learner.update(batch);
+            run.append(update.loss()).append(' ').append(update.gradNorm()).append(' ');
+            assertTrue(Double.isFinite(update.gradNorm()), "gradient norm " + update.gradNorm());
+          }
+          for (Parameter p : policy.parameters().values()) {
+            run.append(Arrays.hashCode(p.getArray().toFloatArray())).append(' ');
+          }
+          runs.add(run.toString());
+        }
+      }
+    } finally {
+      stop.set(true);
+      collector.join();
+    }
+    for (String run : runs) {
+      assertEquals(runs.get(0), run, "every repetition of the same updates");
+    }
   }
 
   @Test
