@@ -3,7 +3,10 @@ package dev.ncalign.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
@@ -16,9 +19,14 @@ import picocli.CommandLine.Unmatched;
 final class ServePolicyCommand implements Callable<Integer> {
   @Unmatched List<String> args = new ArrayList<>();
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
-    dev.ncalign.policy.Main.main(args.toArray(String[]::new));
-    return 0;
+    // Its own command line, with our failure handling: a bad flag or a failed start is one line.
+    return Ncalign.withFailureHandling(
+            new CommandLine(new dev.ncalign.policy.Main()),
+            Ncalign.isVerbose(spec.commandLine().getParseResult()))
+        .execute(args.toArray(String[]::new));
   }
 }

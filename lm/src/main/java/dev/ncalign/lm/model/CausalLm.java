@@ -288,13 +288,21 @@ public final class CausalLm implements AutoCloseable {
         throw new IllegalArgumentException("missing tensor '" + name + "'");
       }
     }
-    reader.forEachTensor(
-        (info, data) -> {
-          Parameter target = parameters.get(info.name());
-          if (target != null) {
-            target.getArray().set(data);
-          }
-        });
+    // Copied in through a libtorch-owned array rather than NDArray.set(Buffer): that call makes the
+    // weight alias a Java buffer and goes through libtorch's deprecated AutoNonVariableTypeMode
+    // (a warning on every start that it may give "silent wrong result").
+    try (NoGrad ignored = NoGrad.enter()) {
+      reader.forEachTensor(
+          (info, data) -> {
+            Parameter target = parameters.get(info.name());
+            if (target != null) {
+              NDArray weight = target.getArray();
+              try (NDManager scope = manager.newSubManager()) {
+                weight.set(new NDIndex("..."), scope.create(data, weight.getShape()));
+              }
+            }
+          });
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.loop;
 
 import dev.ncalign.lm.model.TextCodec;
+import dev.ncalign.lm.sampling.StreamSeeds;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.RewardClient;
 import dev.ncalign.orchestrator.config.RunConfig;
@@ -43,7 +44,9 @@ public final class OnlineSampler implements BatchSource {
 
   @Override
   public SourcedBatch next(int round) {
-    return sample(prompts.forRound(seed, round, sampling.promptsPerRound()), seed * 7_919L + round);
+    // A mixed seed per round: consecutive seeds would share the sampler's streams, shifted.
+    return sample(
+        prompts.forRound(seed, round, sampling.promptsPerRound()), StreamSeeds.of(seed, round));
   }
 
   /** K scored samples for each of {@code texts}, drawn with {@code sampleSeed}. */

@@ -44,8 +44,17 @@ class LearnerTest {
 
   /** Two prompts, three responses each, best first. */
   private static RewardBatch batch(TextCodec codec, float[][] rewards) {
-    String[] prompts = {"review the product :", "the product review :"};
-    String[] responses = {"it is great .", "it is fine .", "it is awful ."};
+    return new RewardBatch(
+        scored(
+            codec,
+            new String[] {"review the product :", "the product review :"},
+            new String[] {"it is great .", "it is fine .", "it is awful ."},
+            rewards));
+  }
+
+  /** Every prompt with every response, rewards[prompt][response]. */
+  private static List<ScoredPrompt> scored(
+      TextCodec codec, String[] prompts, String[] responses, float[][] rewards) {
     List<ScoredPrompt> out = new ArrayList<>();
     for (int p = 0; p < prompts.length; p++) {
       List<ScoredResponse> scored = new ArrayList<>();
@@ -55,7 +64,7 @@ class LearnerTest {
       }
       out.add(new ScoredPrompt(prompts[p], codec.encodePrompt(prompts[p]), scored));
     }
-    return new RewardBatch(out);
+    return out;
   }
 
   private static LearnerSettings settings(LossType loss, int epochs, int minibatchTokens) {
@@ -97,15 +106,7 @@ class LearnerTest {
       String[] prompts = {"review the product :", "the product :", "review :", "it is :"};
       float[][] rewards = {{2f, 0f, -1f}, {0f, 1f, 3f}, {1f, Float.NaN, Float.NaN}, {-1f, 0f, 1f}};
       String[] responses = {"it is great .", "fine .", "the product is awful ."};
-      List<ScoredPrompt> batch = new ArrayList<>();
-      for (int p = 0; p < prompts.length; p++) {
-        List<ScoredResponse> scored = new ArrayList<>();
-        for (int k = 0; k < responses.length; k++) {
-          scored.add(
-              new ScoredResponse(responses[k], codec.encodeResponse(responses[k]), rewards[p][k]));
-        }
-        batch.add(new ScoredPrompt(prompts[p], codec.encodePrompt(prompts[p]), scored));
-      }
+      List<ScoredPrompt> batch = scored(codec, prompts, responses, rewards);
       double[][] ref = SequenceScorer.score(reference, batch, 4096);
       // One piece: the mean over the step's prompts (prompt 2 has one present response: it
       // takes no part).
