@@ -25,7 +25,9 @@ final class ServeRewardCommand implements Callable<Integer> {
   public Integer call() {
     // Its own command line, with our failure handling: a bad flag or a failed start is one line.
     return Ncalign.withFailureHandling(
-            new CommandLine(new dev.ncalign.reward.Main()),
+            new CommandLine(new dev.ncalign.reward.Main())
+                .setOut(spec.commandLine().getOut())
+                .setErr(spec.commandLine().getErr()),
             Ncalign.isVerbose(spec.commandLine().getParseResult()))
         .execute(args.toArray(String[]::new));
   }
