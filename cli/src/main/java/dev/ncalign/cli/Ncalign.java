@@ -2,6 +2,7 @@ package dev.ncalign.cli;
 
 import dev.ncalign.orchestrator.config.ConfigException;
 import dev.ncalign.orchestrator.launch.ServerProcess;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -93,6 +94,18 @@ public final class Ncalign implements Runnable {
             || e instanceof IllegalStateException
         ? USER_ERROR
         : FAILURE;
+  }
+
+  /**
+   * Runs a picocli command of another module (a server's {@code Main}) with {@code args}, as a part
+   * of this command line: same stdout/stderr, same one-line failures, {@code --verbose} honoured.
+   */
+  static int runNested(CommandLine.Model.CommandSpec spec, Object command, List<String> args) {
+    CommandLine parent = spec.commandLine();
+    return withFailureHandling(
+            new CommandLine(command).setOut(parent.getOut()).setErr(parent.getErr()),
+            isVerbose(parent.getParseResult()))
+        .execute(args.toArray(String[]::new));
   }
 
   /** Whether {@code --verbose} was given to any command of this parse. */

@@ -3,7 +3,6 @@ package dev.ncalign.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -23,12 +22,6 @@ final class ServeRewardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    // Its own command line, with our failure handling: a bad flag or a failed start is one line.
-    return Ncalign.withFailureHandling(
-            new CommandLine(new dev.ncalign.reward.Main())
-                .setOut(spec.commandLine().getOut())
-                .setErr(spec.commandLine().getErr()),
-            Ncalign.isVerbose(spec.commandLine().getParseResult()))
-        .execute(args.toArray(String[]::new));
+    return Ncalign.runNested(spec, new dev.ncalign.reward.Main(), args);
   }
 }
