@@ -53,6 +53,11 @@ final class LlamaForCausalLm {
    * @param cache KV cache to read and extend, or null for a full forward
    */
   NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+    return logits(hiddenStates(inputIds, positionIds, mask, cache));
+  }
+
+  /** The final-norm hidden states [batch, seq, hidden]; arguments as for {@link #forward}. */
+  NDArray hiddenStates(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
@@ -60,6 +65,11 @@ final class LlamaForCausalLm {
     for (LlamaDecoderLayer layer : layers) {
       hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
     }
-    return LlamaAttention.project(norm.forward(hidden), lmHead, null);
+    return norm.forward(hidden);
+  }
+
+  /** lm_head: final hidden states [..., hidden] to float32 logits [..., vocab]. */
+  NDArray logits(NDArray hiddenStates) {
+    return LlamaAttention.project(hiddenStates, lmHead, null);
   }
 }

@@ -52,7 +52,7 @@ class SamplerTest {
                   AttentionMask.causal(scope, ids.length),
                   null)
               .toFloatArray();
-      KvCache cache = new KvCache(scope, lm.config().numHiddenLayers());
+      KvCache cache = new KvCache(scope, lm.config().numHiddenLayers(), ids.length);
       int prefill = 4;
       float[] incremental = new float[ids.length * vocab];
       float[] first =
