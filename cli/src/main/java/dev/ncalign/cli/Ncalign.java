@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       CompareCommand.class,
       SftCommand.class,
       AssetsCommand.class,
+      BenchCommand.class,
       ServePolicyCommand.class,
       ServeRewardCommand.class,
       CommandLine.HelpCommand.class

@@ -226,6 +226,30 @@ class SamplerTest {
   }
 
   @Test
+  void memoryBetweenDecodeStepsDoesNotGrow() {
+    // Polled between decode steps: count the arrays alive under the model's manager (weights,
+    // cache buffers; step scratch is closed by then).
+    List<Long> arrays = new ArrayList<>();
+    List<Long> bytes = new ArrayList<>();
+    sampler.generate(
+        lm,
+        PROMPTS,
+        2,
+        SamplingOptions.of(30, 11),
+        () -> {
+          List<NDArray> live = lm.manager().getManagedArrays();
+          arrays.add((long) live.size());
+          bytes.add(live.stream().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum());
+          return false;
+        });
+    assertTrue(arrays.size() >= 16, "decode steps: " + arrays.size());
+    // Rows that finish leave the batch, so memory may shrink, never grow.
+    assertTrue(arrays.get(15) <= arrays.get(7), arrays.toString());
+    assertTrue(bytes.get(15) <= bytes.get(7), bytes.toString());
+    assertTrue(bytes.get(bytes.size() - 1) <= bytes.get(0), bytes.toString());
+  }
+
+  @Test
   void topKOneIsGreedy() {
     SampledSequence greedy =
         sampler.generate(lm, List.of("a small"), 1, SamplingOptions.greedy(8), () -> false).get(0);

@@ -1,0 +1,47 @@
+package dev.ncalign.lm.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** This process's resident memory from {@code /proc/self/status} (Linux), in MiB. */
+final class ProcessMemory {
+
+  private ProcessMemory() {}
+
+  /** Resident set size now ({@code VmRSS}). */
+  static double residentMib() {
+    return field("VmRSS:");
+  }
+
+  /** Peak resident set size since the process started ({@code VmHWM}). */
+  static double peakResidentMib() {
+    return field("VmHWM:");
+  }
+
+  /** The 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "" off Linux. */
+  static String loadAverage() {
+    try {
+      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return parts[0] + " " + parts[1] + " " + parts[2];
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static double field(String name) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(name)) {
+          // "VmHWM:	 1234 kB"
+          String[] parts = line.substring(name.length()).trim().split("\\s+");
+          return Long.parseLong(parts[0]) / 1024.0;
+        }
+      }
+      throw new IllegalStateException(name + " not in /proc/self/status");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read /proc/self/status (Linux only)", e);
+    }
+  }
+}
