@@ -73,7 +73,10 @@ final class TokenChooser {
       scores = scores.gather(candidates, 1);
     }
     // weights = exp((logit - max) / temperature): softmax up to its normaliser
-    NDArray weights = scores.sub(scores.max(new int[] {-1}, true)).div(options.temperature()).exp();
+    NDArray shifted = scores.sub(scores.max(new int[] {-1}, true));
+    // Dividing by 1 changes nothing: skip a pass over [rows, vocab] for plain sampling.
+    NDArray weights =
+        (options.temperature() == 1f ? shifted : shifted.div(options.temperature())).exp();
     NDArray cumulative = weights.cumSum(1);
     int width = Math.toIntExact(cumulative.getShape().get(1));
     NDArray total = cumulative.get(":, -1:");
