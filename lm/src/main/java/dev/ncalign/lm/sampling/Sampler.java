@@ -15,9 +15,15 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Batched generation of P prompts × K samples with a KV cache. The P prompts are prefilled once in
- * one left-padded batch; each prompt's cache is then copied to its K rows, and all P·K rows decode
- * together, finished rows dropping out of the batch. Every row has its own random stream derived
- * from (seed, prompt index, sample index), so results do not depend on how rows are batched.
+ * one left-padded batch (logits of the last position only); each prompt's cache is then copied to
+ * its K rows, and all P·K rows decode together, finished rows dropping out of the batch. Tokens are
+ * chosen on the device ({@link TokenChooser}); per step only the chosen ids and their log-probs
+ * reach Java. Every row has its own random stream derived from (seed, prompt index, sample index),
+ * so results do not depend on how rows are batched.
+ *
+ * <p>Memory: the cache is preallocated for the longest row and filled in place; everything else a
+ * step computes lives in a scratch NDManager closed at the end of the step, so a request holds
+ * nothing beyond its cache, however many tokens it generates.
  */
 public final class Sampler {
 
