@@ -20,6 +20,21 @@ final class ProcessMemory {
     return field("VmHWM:");
   }
 
+  /**
+   * Resets the peak ({@code VmHWM}) to the current RSS by writing 5 to {@code
+   * /proc/self/clear_refs} (Linux ≥ 4.0), so that a later peak covers only what follows.
+   *
+   * @return false when the kernel does not allow it (the peak then covers the whole process)
+   */
+  static boolean resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
   /** The 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "" off Linux. */
   static String loadAverage() {
     try {
