@@ -63,9 +63,28 @@ final class LlamaForCausalLm {
             .singletonOrThrow();
     NDList cosSin = rotaryEmb.cosSin(positionIds);
     for (LlamaDecoderLayer layer : layers) {
-      hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+      hidden =
+          NoGrad.active()
+              ? forwardFreeingTemporaries(layer, hidden, cosSin, mask, cache)
+              : layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
     }
     return norm.forward(hidden);
+  }
+
+  /**
+   * Without autograd nothing needs a layer's intermediate arrays once its output exists: run it in
+   * a scratch manager (its input, an intermediate too, goes with it) so a long forward holds one
+   * layer's temporaries at a time instead of every layer's.
+   */
+  private static NDArray forwardFreeingTemporaries(
+      LlamaDecoderLayer layer, NDArray hidden, NDList cosSin, NDArray mask, KvCache cache) {
+    NDManager caller = hidden.getManager();
+    try (NDManager scratch = caller.newSubManager()) {
+      hidden.attach(scratch);
+      NDArray output = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+      output.attach(caller);
+      return output;
+    }
   }
 
   /** lm_head: final hidden states [..., hidden] to float32 logits [..., vocab]. */

@@ -2,10 +2,13 @@ package dev.ncalign.lm.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,6 +65,34 @@ class ScoringShortcutsTest {
         }
       }
     }
+  }
+
+  @Test
+  void inferenceScoringHoldsOneLayersTemporariesAtATime() {
+    List<int[]> prompts = List.of(new int[] {1, 5, 9}, new int[] {1, 4});
+    List<int[]> responses = List.of(new int[] {12, 4, 19, 2}, new int[] {6, 6, 6});
+    long[] left = new long[2];
+    int[] depths = {2, 6};
+    for (int i = 0; i < depths.length; i++) {
+      TinyModelSpec spec = TinyModelSpec.tiny();
+      spec =
+          new TinyModelSpec(
+              spec.hidden(),
+              depths[i],
+              spec.heads(),
+              spec.kvHeads(),
+              spec.intermediate(),
+              spec.maxPositions());
+      try (CausalLm deep = CausalLm.load(TestModels.write(spec, 3), Device.cpu());
+          NDManager scope = deep.manager().newSubManager()) {
+        deep.logprobs(scope, prompts, responses, false);
+        left[i] = scope.getManagedArrays().size();
+      }
+    }
+    // Each extra layer may leave its broadcast views of cos and sin (for queries and keys) and of
+    // the mask, 5 small arrays; its q/k/v, attention and MLP activations (dozens of arrays) are
+    // freed as soon as the layer is done.
+    assertTrue(left[1] - left[0] <= 5 * (depths[1] - depths[0]), Arrays.toString(left));
   }
 
   @Test
