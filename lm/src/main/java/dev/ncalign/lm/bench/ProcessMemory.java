@@ -5,7 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** This process's resident memory from {@code /proc/self/status} (Linux), in MiB. */
+/** This process's resident memory (from {@code /proc/self/status}, Linux, in MiB) and CPU time. */
 final class ProcessMemory {
 
   private ProcessMemory() {}
@@ -33,6 +33,16 @@ final class ProcessMemory {
     } catch (IOException | UnsupportedOperationException e) {
       return false;
     }
+  }
+
+  /** CPU time this process has used so far (all threads), in seconds. */
+  static double cpuSeconds() {
+    return ProcessHandle.current()
+            .info()
+            .totalCpuDuration()
+            .orElseThrow(() -> new IllegalStateException("process CPU time unavailable"))
+            .toNanos()
+        / 1e9;
   }
 
   /** The 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "" off Linux. */
