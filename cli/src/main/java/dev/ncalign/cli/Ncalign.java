@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       CompareCommand.class,
       SftCommand.class,
       AssetsCommand.class,
+      BenchCommand.class,
       ServePolicyCommand.class,
       ServeRewardCommand.class,
       CommandLine.HelpCommand.class
