@@ -34,6 +34,8 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final int maxPrompts;
   final List<List<String>> generated = new CopyOnWriteArrayList<>();
   final List<Long> seeds = new CopyOnWriteArrayList<>();
+  final List<Integer> firstPrompts = new CopyOnWriteArrayList<>();
+  final List<Boolean> seeded = new CopyOnWriteArrayList<>();
   final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
   final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
   final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
@@ -71,6 +73,8 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
     generated.add(request.getPromptsList());
     events.add("generate v" + version);
     seeds.add(request.getSampling().getSeed());
+    firstPrompts.add(request.getSampling().getFirstPromptIndex());
+    seeded.add(request.getSampling().hasSeed());
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
     for (int p = 0; p < request.getPromptsCount(); p++) {
       for (int s = 0; s < request.getNumSamples(); s++) {
