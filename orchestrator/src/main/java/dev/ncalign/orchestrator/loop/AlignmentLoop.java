@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.loop;
 
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.FiniteWeights;
 import dev.ncalign.orchestrator.client.Published;
 import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.Mode;
@@ -86,6 +87,7 @@ public final class AlignmentLoop {
     long learnStart = System.nanoTime();
     RoundUpdate update = learner.update(batch);
     double learnSeconds = (System.nanoTime() - learnStart) / 1e9;
+    requireFiniteWeights(round);
 
     // Offline there is no sampled version: the push goes one above the live one.
     Published published =
@@ -132,6 +134,26 @@ public final class AlignmentLoop {
     RewardBatch evaluation = evaluator.evaluate(settings.evalCount());
     double kl = evaluator.samplesPolicyAsIs() ? learner.kl(evaluation) : Double.NaN;
     return new RoundRow.Evaluation(evaluation.meanReward(), kl);
+  }
+
+  /**
+   * Stops the run, before anything is pushed or checkpointed, when an update left a NaN or an
+   * infinity in the weights: the replicas keep serving the last good version and the last
+   * checkpoint stays the one to resume from.
+   */
+  private void requireFiniteWeights(int round) {
+    try {
+      FiniteWeights.require(policy);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(
+          "round "
+              + round
+              + ": the update left non-finite weights ("
+              + e.getMessage()
+              + "); nothing was pushed or checkpointed, resume from the last checkpoint with a"
+              + " lower optimizer.lr",
+          e);
+    }
   }
 
   /** Adds a listener for the rounds still to run. */

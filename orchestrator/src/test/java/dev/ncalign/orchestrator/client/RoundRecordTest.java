@@ -2,8 +2,11 @@ package dev.ncalign.orchestrator.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.orchestrator.config.Mode;
@@ -111,6 +114,60 @@ class RoundRecordTest {
       List<SampleRecord> samples = RunStore.open(dir).samples();
       assertEquals(6, samples.size());
       assertEquals(1L, samples.get(0).sampledVersion());
+    }
+  }
+
+  @Test
+  void anUpdateThatLeavesNonFiniteWeightsStopsTheRunBeforeAnyPushOrCheckpoint() throws Exception {
+    FakePolicy fake = new FakePolicy("a", 0);
+    fake.sampleTokens = true;
+    List<String> texts = List.of("the cat sat", "a dog ran");
+    try (PolicyClient policyClient =
+            new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
+        RewardClient rewardClient =
+            new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
+        CausalLm policy = TestModels.loadTiny();
+        CausalLm reference = TestModels.loadTiny();
+        Learner learner =
+            new Learner(
+                policy,
+                reference,
+                new LearnerSettings(
+                    LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
+                1)) {
+      OnlineSampler sampler =
+          new OnlineSampler(
+              policyClient,
+              rewardClient,
+              policy.codec(),
+              new RunConfig.Sampling(2, 3, 8, 1.0, 1.0, 0));
+      Rollout rollout = sampler.sample(texts, 5);
+      AlignmentLoop loop =
+          new AlignmentLoop(
+              Mode.ONLINE,
+              round -> {
+                // A weight gone bad, as a diverging update would leave it.
+                policy
+                    .parameters()
+                    .get("model.norm.weight")
+                    .getArray()
+                    .set(new NDIndex("0"), Float.NaN);
+                return rollout;
+              },
+              learner,
+              policy,
+              WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
+              new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
+              RunStore.open(dir),
+              new LoopSettings(1, 1, 0, 0, 1),
+              List.of());
+
+      IllegalStateException stopped =
+          assertThrows(IllegalStateException.class, () -> loop.runRound(1));
+      assertTrue(stopped.getMessage().contains("model.norm.weight"), stopped.getMessage());
+      assertEquals(1, fake.version, "nothing pushed: the replica still serves v1");
+      assertTrue(RunStore.open(dir).metrics().isEmpty(), "no row recorded");
+      assertTrue(RunStore.open(dir).resume().isEmpty(), "no checkpoint to resume from");
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.ncalign.policy.serving;
 
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.FiniteWeights;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;

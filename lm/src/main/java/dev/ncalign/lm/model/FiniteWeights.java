@@ -1,17 +1,17 @@
-package dev.ncalign.policy.serving;
+package dev.ncalign.lm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import dev.ncalign.lm.model.CausalLm;
 import java.util.Map;
 
 /**
- * Checks that every weight of a model is a finite number. A push of NaN or infinite weights is
- * well-formed safetensors of the right shapes, and would go live and make every sampled token
- * garbage, so it is refused before the swap.
+ * Checks that every weight of a model is a finite number. NaN or infinite weights are well-formed
+ * safetensors of the right shapes and would go live and make every sampled token garbage: the
+ * policy server refuses such a push before the swap, and the learner stops rather than push or
+ * checkpoint them.
  */
-final class FiniteWeights {
+public final class FiniteWeights {
 
   private FiniteWeights() {}
 
@@ -19,7 +19,7 @@ final class FiniteWeights {
    * @throws IllegalArgumentException naming the first tensor (in model order) that holds a NaN or
    *     an infinity, and how many
    */
-  static void require(CausalLm model) {
+  public static void require(CausalLm model) {
     for (Map.Entry<String, Parameter> entry : model.parameters().entrySet()) {
       long bad = nonFinite(model, entry.getValue().getArray());
       if (bad > 0) {
