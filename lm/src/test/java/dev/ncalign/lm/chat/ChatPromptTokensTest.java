@@ -2,6 +2,8 @@ package dev.ncalign.lm.chat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,11 +12,11 @@ import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,12 +41,7 @@ class ChatPromptTokensTest {
 
   @BeforeAll
   static void loadQwen() throws IOException {
-    try (InputStream in = new GZIPInputStream(resource("qwen3-tokenizer/tokenizer.json.gz"))) {
-      Files.copy(in, modelDir.resolve("tokenizer.json"));
-    }
-    try (InputStream in = resource("qwen3-tokenizer/tokenizer_config.json")) {
-      Files.copy(in, modelDir.resolve("tokenizer_config.json"));
-    }
+    ChatTestModels.copyQwenTokenizer(modelDir);
     // Only the ids matter to the codec; the sizes are Qwen3-0.6B's.
     ModelConfig config =
         ModelConfig.fromJson(
@@ -120,6 +117,44 @@ class ChatPromptTokensTest {
     System.arraycopy(response, 0, joined, promptIds.length, response.length);
     assertArrayEquals(whole, joined);
     assertTrue(promptIds.length > 4);
+  }
+
+  @Test
+  void theEncoderGivesEachGoldenConversationItsGoldenIds() throws IOException {
+    ChatPromptEncoder encoder = new ChatPromptEncoder(Optional.of(template), "qwen3");
+    JsonNode golden = new ObjectMapper().readTree(resource("chat/goldens/qwen3.json"));
+    for (JsonNode c : golden.path("cases")) {
+      List<ChatMessage> messages = new ArrayList<>();
+      c.path("messages")
+          .forEach(
+              m ->
+                  messages.add(
+                      new ChatMessage(m.path("role").asText(), m.path("content").asText())));
+      int[] expected = new int[c.path("token_ids").size()];
+      for (int i = 0; i < expected.length; i++) {
+        expected[i] = c.path("token_ids").get(i).asInt();
+      }
+      assertArrayEquals(expected, encoder.encode(codec, messages), c.path("name").asText());
+    }
+  }
+
+  @Test
+  void anEncoderWithoutTemplateRefusesConversationsNamingTheModel() {
+    ChatPromptEncoder none = new ChatPromptEncoder(Optional.empty(), "/models/base");
+    assertFalse(none.available());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> none.encode(codec, List.of(ChatMessage.user("hi"))));
+    assertTrue(e.getMessage().startsWith("/models/base has no chat template"), e.getMessage());
+  }
+
+  @Test
+  void anEmptyConversationIsRefused() {
+    ChatPromptEncoder encoder = new ChatPromptEncoder(Optional.of(template), "qwen3");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> encoder.render(List.of()));
+    assertTrue(e.getMessage().contains("at least one message"), e.getMessage());
   }
 
   private static InputStream resource(String path) {
