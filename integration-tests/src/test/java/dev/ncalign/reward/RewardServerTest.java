@@ -14,6 +14,8 @@ import dev.ncalign.proto.v1.RewardServiceGrpc.RewardServiceBlockingStub;
 import dev.ncalign.proto.v1.ScoreItem;
 import dev.ncalign.proto.v1.ScoreRequest;
 import dev.ncalign.proto.v1.ScoreResponse;
+import dev.ncalign.reward.serving.RewardServer;
+import dev.ncalign.reward.serving.RewardServerOptions;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;

@@ -3,10 +3,13 @@ package dev.ncalign.policy;
 import dev.ncalign.policy.serving.PolicyLimits;
 import dev.ncalign.policy.serving.PolicyServer;
 import dev.ncalign.policy.serving.PolicyServerOptions;
+import dev.ncalign.serving.RunningServer;
+import dev.ncalign.serving.ShellFlags;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,6 +21,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "policy-server",
     mixinStandardHelpOptions = true,
+    sortOptions = false,
     description =
         "Serve a Llama-style policy (Generate, ComputeLogprobs, PushWeights, GetInfo) over gRPC.")
 public final class Main implements Callable<Integer> {
@@ -33,12 +37,6 @@ public final class Main implements Callable<Integer> {
       defaultValue = "0",
       description = "TCP port; 0 picks a free one (default).")
   int port;
-
-  @Option(
-      names = "--bind",
-      defaultValue = "127.0.0.1",
-      description = "Listen address (default ${DEFAULT-VALUE}).")
-  String bind;
 
   @Option(
       names = "--device",
@@ -68,28 +66,11 @@ public final class Main implements Callable<Integer> {
   long maxWeightBytes;
 
   @Option(
-      names = "--max-inbound-message-bytes",
-      defaultValue = "33554432",
-      description = "Largest gRPC message.")
-  int maxInboundMessageBytes;
-
-  @Option(
       names = "--push-token-file",
       description = "File with the bearer token PushWeights requires (mandatory beyond loopback).")
   Path pushTokenFile;
 
-  @Option(names = "--tls-cert", description = "PEM certificate chain; enables TLS with --tls-key.")
-  Path tlsCert;
-
-  @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
-  Path tlsKey;
-
-  @Option(
-      names = "--metrics-port",
-      defaultValue = "-1",
-      description =
-          "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
-  int metricsPort;
+  @Mixin ShellFlags shell;
 
   @Option(
       names = "--threads",
@@ -105,24 +86,12 @@ public final class Main implements Callable<Integer> {
     PolicyServerOptions options =
         new PolicyServerOptions(
             model,
-            bind,
-            port,
             device,
-            new PolicyLimits(maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes),
-            maxInboundMessageBytes,
+            new PolicyLimits(
+                maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes, shell.textLimit()),
             pushTokenFile,
-            tlsCert,
-            tlsKey,
-            metricsPort);
-    PolicyServer server = PolicyServer.start(options);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "policy-server-shutdown"));
-    System.out.println("listening on port " + server.port());
-    if (server.metricsPort() != PolicyServerOptions.METRICS_OFF) {
-      System.out.println("metrics on port " + server.metricsPort());
-    }
-    System.out.flush();
-    server.awaitTermination();
-    return 0;
+            shell.options(port));
+    return RunningServer.serveUntilStopped(PolicyServer.start(options), "policy-server");
   }
 
   public static void main(String[] args) {

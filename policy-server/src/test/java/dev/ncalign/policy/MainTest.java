@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.lm.model.TestModels;
-import dev.ncalign.policy.metrics.PrometheusSamples;
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
+import dev.ncalign.serving.MetricsScrapes;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -21,10 +21,6 @@ import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -92,16 +88,9 @@ class MainTest {
                         .build());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
         assertTrue(reflectedServices(channel).contains(PolicyServiceGrpc.SERVICE_NAME));
-        HttpResponse<String> scrape =
-            HttpClient.newHttpClient()
-                .send(
-                    HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + metricsLine.group(1) + "/metrics"))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString());
         assertEquals(
             1,
-            new PrometheusSamples(scrape.body())
+            MetricsScrapes.scrape(Integer.parseInt(metricsLine.group(1)))
                 .value(
                     "ncalign_policy_server_rpc_seconds_count",
                     "method",

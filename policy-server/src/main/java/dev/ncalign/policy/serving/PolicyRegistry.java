@@ -10,8 +10,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The live weight version and hot-swap. Requests {@link #acquire()} a lease on whatever is live; a
  * push loads the new weights into a standby model (same architecture and tokenizer, its own native
- * memory), then swaps it in atomically. The replaced model is closed, freeing its NDManager, when
- * its last lease is released; a push that fails leaves the live version untouched.
+ * memory), checks every weight is finite, then swaps it in atomically. The replaced model is
+ * closed, freeing its NDManager, when its last lease is released; a push that fails leaves the live
+ * version untouched.
  */
 public final class PolicyRegistry implements AutoCloseable {
 
@@ -47,7 +48,7 @@ public final class PolicyRegistry implements AutoCloseable {
    *
    * @throws StaleVersionException if {@code version} is not above the live version
    * @throws IllegalArgumentException if the weights do not fit the model (names, shapes,
-   *     truncation)
+   *     truncation) or are not all finite; the message names the tensor
    */
   public void push(long version, InputStream safetensors) {
     synchronized (pushLock) {
@@ -58,6 +59,7 @@ public final class PolicyRegistry implements AutoCloseable {
       CausalLm standby = current.model.newStandby();
       try {
         standby.loadSafetensors(safetensors);
+        FiniteWeights.require(standby);
       } catch (RuntimeException e) {
         standby.close();
         throw e;

@@ -2,6 +2,7 @@ package dev.ncalign.policy.serving;
 
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.serving.InvalidRequestException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -7,6 +7,7 @@ import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.serving.BearerTokenInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
