@@ -62,7 +62,9 @@ class ChatConversationTest {
     plainChannel = ServingFixtures.channel(plain.port());
     stub = PolicyServiceGrpc.newBlockingStub(chatChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
     goldens =
-        new ObjectMapper().readTree(ChatTestModels.resource("chat/goldens/qwen3.json")).path("cases");
+        new ObjectMapper()
+            .readTree(ChatTestModels.resource("chat/goldens/qwen3.json"))
+            .path("cases");
   }
 
   @AfterAll
@@ -176,15 +178,17 @@ class ChatConversationTest {
                     .setNumSamples(1)
                     .build()));
     assertInvalid(
-        "prompts",
-        () -> stub.generate(GenerateRequest.newBuilder().setNumSamples(1).build()));
+        "prompts", () -> stub.generate(GenerateRequest.newBuilder().setNumSamples(1).build()));
     assertInvalid(
         "items[0]",
         () ->
             stub.computeLogprobs(
                 LogprobsRequest.newBuilder()
                     .addItems(
-                        LogprobsItem.newBuilder().setPrompt("x").setConversation(one).setResponse("y"))
+                        LogprobsItem.newBuilder()
+                            .setPrompt("x")
+                            .setConversation(one)
+                            .setResponse("y"))
                     .build()));
   }
 
