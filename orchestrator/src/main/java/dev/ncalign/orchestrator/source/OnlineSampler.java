@@ -1,10 +1,11 @@
-package dev.ncalign.orchestrator.loop;
+package dev.ncalign.orchestrator.source;
 
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.RewardClient;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.train.RewardBatch;
+import dev.ncalign.orchestrator.train.Sample;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
 import dev.ncalign.proto.v1.Completion;
@@ -15,39 +16,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Fresh batches from the live policy: K samples per prompt from the policy replicas, each scored by
- * the reward replicas. The online {@link BatchSource}, and the evaluator of both modes.
+ * K samples per prompt from the policy replicas, each scored by the reward replicas. Responses keep
+ * the server's token ids, per-token log-probs, finish reason and version exactly as sampled: the
+ * learner trains on those ids, never on a re-tokenisation of the text.
  */
-public final class OnlineSampler implements BatchSource {
+public final class OnlineSampler {
   private final PolicyClient policy;
   private final RewardClient reward;
   private final TextCodec codec;
-  private final PromptSet prompts;
   private final RunConfig.Sampling sampling;
-  private final long seed;
 
   public OnlineSampler(
-      PolicyClient policy,
-      RewardClient reward,
-      TextCodec codec,
-      PromptSet prompts,
-      RunConfig.Sampling sampling,
-      long seed) {
+      PolicyClient policy, RewardClient reward, TextCodec codec, RunConfig.Sampling sampling) {
     this.policy = policy;
     this.reward = reward;
     this.codec = codec;
-    this.prompts = prompts;
     this.sampling = sampling;
-    this.seed = seed;
-  }
-
-  @Override
-  public SourcedBatch next(int round) {
-    return sample(prompts.forRound(seed, round, sampling.promptsPerRound()), seed * 7_919L + round);
   }
 
   /** K scored samples for each of {@code texts}, drawn with {@code sampleSeed}. */
-  public SourcedBatch sample(List<String> texts, long sampleSeed) {
+  public Rollout sample(List<String> texts, long sampleSeed) {
     long start = System.nanoTime();
     GenerateResponse generated = policy.generate(texts, sampling.k(), params(sampleSeed));
     long generatedAt = System.nanoTime();
@@ -67,15 +55,15 @@ public final class OnlineSampler implements BatchSource {
     long tokens = 0;
     for (int i = 0; i < generated.getCompletionsCount(); i++) {
       Completion c = generated.getCompletions(i);
-      int[] ids = c.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
-      byPrompt.get(c.getPromptIndex()).add(new ScoredResponse(c.getText(), ids, rewards[i]));
-      tokens += ids.length;
+      ScoredResponse response = scored(c, rewards[i]);
+      byPrompt.get(c.getPromptIndex()).add(response);
+      tokens += response.tokenIds().length;
     }
     List<ScoredPrompt> scored = new ArrayList<>();
     for (int p = 0; p < texts.size(); p++) {
       scored.add(new ScoredPrompt(texts.get(p), codec.encodePrompt(texts.get(p)), byPrompt.get(p)));
     }
-    return new SourcedBatch(
+    return new Rollout(
         new RewardBatch(scored),
         generated.getPolicyVersion(),
         (generatedAt - start) / 1e9,
@@ -84,10 +72,25 @@ public final class OnlineSampler implements BatchSource {
   }
 
   /**
-   * Fresh scored samples on {@code count} held-out prompts, with a seed fixed for the whole run.
+   * Whether samples come from π_θ itself (temperature 1, no top-k, no top-p), so that a mean of log
+   * π_θ − log π_ref over them estimates KL(π_θ‖π_ref). The server's log-probs are those of the
+   * unmodified policy, not of the tempered/truncated distribution actually sampled, so they cannot
+   * reweight other settings into an estimate.
    */
-  public RewardBatch evaluationBatch(int count) {
-    return sample(prompts.evalPrompts(count), seed * 104_729L).batch();
+  public boolean samplesPolicyAsIs() {
+    return sampling.temperature() == 1.0
+        && sampling.topK() == 0
+        && (sampling.topP() <= 0 || sampling.topP() >= 1.0);
+  }
+
+  private static ScoredResponse scored(Completion c, float reward) {
+    int[] ids = c.getTokenIdsList().stream().mapToInt(Integer::intValue).toArray();
+    float[] logprobs = new float[c.getTokenLogprobsCount()];
+    for (int t = 0; t < logprobs.length; t++) {
+      logprobs[t] = c.getTokenLogprobs(t);
+    }
+    return new ScoredResponse(
+        c.getText(), ids, reward, new Sample(c.getPolicyVersion(), c.getFinishReason(), logprobs));
   }
 
   private SamplingParams params(long sampleSeed) {

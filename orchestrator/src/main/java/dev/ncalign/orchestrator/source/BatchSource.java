@@ -1,4 +1,4 @@
-package dev.ncalign.orchestrator.loop;
+package dev.ncalign.orchestrator.source;
 
 /**
  * Where a round's scored responses come from: fresh samples (online) or a fixed dataset (offline).
@@ -8,5 +8,5 @@ public interface BatchSource {
    * The batch of round {@code round} (1-based); a function of the round number, so resuming replays
    * it.
    */
-  SourcedBatch next(int round);
+  Rollout next(int round);
 }

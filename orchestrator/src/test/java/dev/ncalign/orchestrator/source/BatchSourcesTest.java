@@ -1,5 +1,6 @@
-package dev.ncalign.orchestrator.loop;
+package dev.ncalign.orchestrator.source;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,8 +10,10 @@ import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.lm.model.TinyModelFactory;
 import dev.ncalign.lm.model.TinyModelSpec;
+import dev.ncalign.orchestrator.train.Sample;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
+import dev.ncalign.proto.v1.FinishReason;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,7 +79,7 @@ class BatchSourcesTest {
                   ScoredResponse.ending(codec, "good .", 1f),
                   ScoredResponse.ending(codec, "bad .", -1f + i))));
     }
-    OfflineDataset.write(file, rows);
+    DatasetFile.write(file, rows);
     OfflineDataset dataset = OfflineDataset.load(file, codec, 4, 9);
     assertEquals(6, dataset.size());
     ScoredResponse first = dataset.prompts().get(0).responses().get(0);
@@ -97,8 +100,80 @@ class BatchSourcesTest {
     assertNotEquals(texts(dataset.next(2)), texts(OfflineDataset.load(file, codec, 4, 10).next(2)));
   }
 
-  private static List<String> texts(SourcedBatch sourced) {
+  private static List<String> texts(Rollout sourced) {
     return sourced.batch().prompts().stream().map(ScoredPrompt::prompt).toList();
+  }
+
+  @Test
+  void collectedRowsRoundTripWithTheSamplersIdsAndNoEosOnTruncatedResponses() {
+    Path file = tmp.resolve("collected.jsonl");
+    int[] promptIds = codec.encodePrompt("prompt a");
+    // As sampled: one response ended with eos, one was cut off at max_new_tokens (no eos).
+    int[] stopped = {codec.encodeResponse("good")[0], codec.eosId()};
+    int[] truncated = codec.encodeResponse("bad bad bad");
+    ScoredResponse stop =
+        new ScoredResponse(
+            "good", stopped, 1f, new Sample(3, FinishReason.STOP, new float[] {-0.25f, -1.5f}));
+    ScoredResponse cut =
+        new ScoredResponse(
+            "bad bad bad",
+            truncated,
+            Float.NaN,
+            new Sample(3, FinishReason.LENGTH, new float[] {-1f, -2f, -3f}));
+    DatasetFile.write(file, List.of(new ScoredPrompt("prompt a", promptIds, List.of(stop, cut))));
+
+    ScoredPrompt read = DatasetFile.read(file, codec).get(0);
+    assertArrayEquals(promptIds, read.promptIds());
+    ScoredResponse readStop = read.responses().get(0);
+    ScoredResponse readCut = read.responses().get(1);
+    assertArrayEquals(stopped, readStop.tokenIds());
+    assertArrayEquals(truncated, readCut.tokenIds(), "a truncated response gets no eos");
+    assertEquals(FinishReason.LENGTH, readCut.sample().finishReason());
+    assertEquals(FinishReason.STOP, readStop.sample().finishReason());
+    assertEquals(3L, readCut.sampledVersion());
+    assertArrayEquals(new float[] {-1f, -2f, -3f}, readCut.sample().tokenLogprobs());
+    assertTrue(Float.isNaN(readCut.reward()), "a dropped reward stays dropped");
+  }
+
+  @Test
+  void textOnlyRowsStillLoadWithEosAppended() throws Exception {
+    Path file = tmp.resolve("text-only.jsonl");
+    Files.writeString(
+        file, "{\"prompt\": \"prompt\", \"responses\": [{\"text\": \"good .\", \"reward\": 1}]}\n");
+    ScoredPrompt row = DatasetFile.read(file, codec).get(0);
+    ScoredResponse response = row.responses().get(0);
+    assertArrayEquals(codec.encodePrompt("prompt"), row.promptIds());
+    int[] text = codec.encodeResponse("good .");
+    assertEquals(text.length + 1, response.tokenIds().length);
+    assertEquals(codec.eosId(), response.tokenIds()[text.length]);
+    assertEquals(null, response.sample());
+  }
+
+  @Test
+  void badIdsAndLogprobsNameTheLineAndField() throws Exception {
+    String row = "{\"prompt\": \"p\", \"responses\": [{\"text\": \"good\", \"reward\": 1, %s}]}\n";
+    List<String[]> cases =
+        List.of(
+            new String[] {"\"token_ids\": [1, -2]", "\"token_ids\"[1] must be a token id >= 0"},
+            new String[] {"\"token_ids\": \"7\"", "\"token_ids\" must be an array"},
+            new String[] {
+              "\"token_ids\": [1, 2], \"sampled_version\": 2, \"finish_reason\": \"STOP\","
+                  + " \"token_logprobs\": [-1]",
+              "one value per token id (2), got 1"
+            },
+            new String[] {
+              "\"token_ids\": [1], \"sampled_version\": 2, \"finish_reason\": \"DONE\","
+                  + " \"token_logprobs\": [-1]",
+              "\"finish_reason\" must be STOP, LENGTH or CANCELLED, got \"DONE\""
+            });
+    for (String[] c : cases) {
+      Path file = tmp.resolve("bad-ids.jsonl");
+      Files.writeString(file, "\n" + String.format(row, c[0]));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> DatasetFile.read(file, codec));
+      assertTrue(e.getMessage().contains("bad-ids.jsonl:2"), e.getMessage());
+      assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+    }
   }
 
   @Test

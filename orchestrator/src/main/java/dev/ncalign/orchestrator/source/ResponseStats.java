@@ -1,4 +1,4 @@
-package dev.ncalign.orchestrator.loop;
+package dev.ncalign.orchestrator.source;
 
 import dev.ncalign.orchestrator.train.ScoredResponse;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package dev.ncalign.orchestrator.loop;
+package dev.ncalign.orchestrator.source;
 
 import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
@@ -12,7 +12,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Builds an offline dataset from the live policy: K scored samples for each training prompt of
- * rounds 1, 2, … (the prompts and sampling settings of {@code config}).
+ * rounds 1, 2, … (the prompts and sampling settings of {@code config}), with the sampler's token
+ * ids, log-probs, finish reasons and versions, as {@link DatasetFile} writes them.
  */
 public final class DatasetCollector {
   private DatasetCollector() {}
@@ -28,17 +29,15 @@ public final class DatasetCollector {
     try (TextCodec codec =
         TextCodec.load(
             model.resolve("tokenizer.json"), ModelConfig.read(model.resolve("config.json")))) {
-      OnlineSampler sampler =
-          new OnlineSampler(
-              services.policy(),
-              services.reward(),
-              codec,
+      OnlineSource source =
+          new OnlineSource(
+              new OnlineSampler(services.policy(), services.reward(), codec, config.sampling()),
               PromptSet.load(config.prompts().file()),
-              config.sampling(),
+              config.sampling().promptsPerRound(),
               config.run().seed());
       List<ScoredPrompt> rows = new ArrayList<>(count);
       for (int round = 1; rows.size() < count; round++) {
-        List<ScoredPrompt> batch = sampler.next(round).batch().prompts();
+        List<ScoredPrompt> batch = source.next(round).batch().prompts();
         rows.addAll(batch.subList(0, Math.min(batch.size(), count - rows.size())));
         progress.accept(rows.size());
       }
