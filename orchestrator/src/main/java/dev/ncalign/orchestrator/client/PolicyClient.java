@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.client;
 
 import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.Conversation;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.GetInfoRequest;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -27,6 +29,7 @@ import java.util.function.ToLongFunction;
 public final class PolicyClient implements AutoCloseable {
 
   private final Replicas replicas;
+  private final List<String> targets;
   private volatile PolicyInfo limits;
 
   /**
@@ -34,6 +37,7 @@ public final class PolicyClient implements AutoCloseable {
    */
   public PolicyClient(List<String> targets, ClientOptions options) {
     this.replicas = new Replicas("policy", targets, options);
+    this.targets = List.copyOf(targets);
   }
 
   /**
@@ -44,19 +48,53 @@ public final class PolicyClient implements AutoCloseable {
    *     restarted since the last push: push again before sampling)
    */
   public GenerateResponse generate(List<String> prompts, int k, SamplingParams params) {
+    return generate(prompts, GenerateRequest.Builder::addAllPrompts, k, params);
+  }
+
+  /**
+   * K completions for every conversation, which the servers render with their model's chat
+   * template; otherwise as {@link #generate(List, int, SamplingParams)}.
+   */
+  public GenerateResponse generateConversations(
+      List<Conversation> conversations, int k, SamplingParams params) {
+    return generate(conversations, GenerateRequest.Builder::addAllConversations, k, params);
+  }
+
+  /**
+   * Refuses replicas whose model has no chat template, before a run sends them conversations.
+   *
+   * @throws IllegalStateException naming the first such replica, in one line
+   */
+  public void requireChatTemplate() {
+    List<PolicyInfo> infos = info();
+    for (int i = 0; i < infos.size(); i++) {
+      if (!infos.get(i).getChatTemplate()) {
+        throw new IllegalStateException(
+            "policy replica "
+                + targets.get(i)
+                + " serves "
+                + infos.get(i).getModelPath()
+                + ", which has no chat template: prompts.chat: true needs a chat model");
+      }
+    }
+  }
+
+  /** Generate with prompts of either kind, {@code add} putting a slice of them into a request. */
+  private <T> GenerateResponse generate(
+      List<T> prompts,
+      BiConsumer<GenerateRequest.Builder, List<T>> add,
+      int k,
+      SamplingParams params) {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("no prompts to generate for");
     }
-    List<List<String>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
+    List<List<T>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
     List<GenerateRequest> requests = new ArrayList<>();
     int start = 0;
-    for (List<String> shard : shards) {
-      requests.add(
-          GenerateRequest.newBuilder()
-              .addAllPrompts(shard)
-              .setNumSamples(k)
-              .setSampling(shardParams(params, start))
-              .build());
+    for (List<T> shard : shards) {
+      GenerateRequest.Builder request = GenerateRequest.newBuilder();
+      add.accept(request, shard);
+      requests.add(request.setNumSamples(k).setSampling(shardParams(params, start)).build());
       start += shard.size();
     }
     List<GenerateResponse> parts =

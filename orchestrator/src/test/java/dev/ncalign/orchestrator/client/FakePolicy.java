@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.client;
 
 import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.Conversation;
 import dev.ncalign.proto.v1.FinishReason;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
@@ -18,6 +19,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -34,6 +36,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final String name;
   final int maxPrompts;
   final List<List<String>> generated = new CopyOnWriteArrayList<>();
+  final List<List<Conversation>> conversations = new CopyOnWriteArrayList<>();
   final List<Long> seeds = new CopyOnWriteArrayList<>();
   final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
   final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
@@ -55,6 +58,9 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
 
   volatile Status rejectPush;
 
+  /** What GetInfo reports as chat_template. */
+  volatile boolean chatTemplate;
+
   FakePolicy(String name, int maxPrompts) {
     this.name = name;
     this.maxPrompts = maxPrompts;
@@ -66,15 +72,21 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
       return;
     }
     generated.add(request.getPromptsList());
+    conversations.add(request.getConversationsList());
     seeds.add(request.getSampling().getSeed());
+    // A conversation answers like a prompt of its last message.
+    List<String> prompts = new ArrayList<>(request.getPromptsList());
+    for (Conversation c : request.getConversationsList()) {
+      prompts.add(c.getMessages(c.getMessagesCount() - 1).getContent());
+    }
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
-    for (int p = 0; p < request.getPromptsCount(); p++) {
+    for (int p = 0; p < prompts.size(); p++) {
       for (int s = 0; s < request.getNumSamples(); s++) {
         Completion.Builder completion =
             Completion.newBuilder()
                 .setPromptIndex(p)
                 .setSampleIndex(s)
-                .setText(name + ":" + request.getPrompts(p) + "#" + s)
+                .setText(name + ":" + prompts.get(p) + "#" + s)
                 .setPolicyVersion(version);
         if (sampleTokens) {
           int[] ids = sampledIds(p, s);
@@ -165,6 +177,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
             .setLiveVersion(version)
             .setMaxPrompts(maxPrompts)
             .setMaxNumSamples(4)
+            .setChatTemplate(chatTemplate)
             .build());
     out.onCompleted();
   }

@@ -13,6 +13,7 @@ import dev.ncalign.orchestrator.loop.LoopSettings;
 import dev.ncalign.orchestrator.loss.LossType;
 import dev.ncalign.orchestrator.source.HeldOutEvaluator;
 import dev.ncalign.orchestrator.source.OnlineSampler;
+import dev.ncalign.orchestrator.source.Prompt;
 import dev.ncalign.orchestrator.source.PromptSet;
 import dev.ncalign.orchestrator.source.Rollout;
 import dev.ncalign.orchestrator.store.RoundMetrics;
@@ -48,7 +49,7 @@ class RoundRecordTest {
   void theLearnerTrainsOnExactlyTheServersTokenIds() throws Exception {
     FakePolicy fake = new FakePolicy("a", 0);
     fake.sampleTokens = true;
-    List<String> texts = List.of("the cat sat", "a dog ran");
+    List<Prompt> texts = List.of(Prompt.plain("the cat sat"), Prompt.plain("a dog ran"));
     try (PolicyClient policyClient =
             new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
         RewardClient rewardClient =
