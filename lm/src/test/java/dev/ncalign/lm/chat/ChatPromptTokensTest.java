@@ -7,13 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -42,18 +38,7 @@ class ChatPromptTokensTest {
   @BeforeAll
   static void loadQwen() throws IOException {
     ChatTestModels.copyQwenTokenizer(modelDir);
-    // Only the ids matter to the codec; the sizes are Qwen3-0.6B's.
-    ModelConfig config =
-        ModelConfig.fromJson(
-            new ObjectMapper()
-                .readTree(
-                    """
-                {"architectures": ["Qwen2ForCausalLM"], "vocab_size": 151936, "hidden_size": 1024,
-                 "intermediate_size": 3072, "num_hidden_layers": 2, "num_attention_heads": 16,
-                 "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 40960,
-                 "eos_token_id": 151645, "pad_token_id": 151643}
-                """));
-    codec = TextCodec.load(modelDir.resolve("tokenizer.json"), config);
+    codec = ChatTestModels.qwenCodec(modelDir);
     template = ChatTemplate.load(modelDir).orElseThrow();
   }
 
@@ -90,16 +75,13 @@ class ChatPromptTokensTest {
   }
 
   @Test
-  void everyGoldenQwenPromptTokenizesLikeTransformersJs() throws IOException {
-    JsonNode golden = new ObjectMapper().readTree(resource("chat/goldens/qwen3.json"));
+  void everyGoldenQwenPromptTokenizesLikeTransformersJs() {
     int checked = 0;
-    for (JsonNode c : golden.path("cases")) {
-      int[] expected = new int[c.path("token_ids").size()];
-      for (int i = 0; i < expected.length; i++) {
-        expected[i] = c.path("token_ids").get(i).asInt();
-      }
+    for (JsonNode c : ChatTestModels.qwenGoldens()) {
       assertArrayEquals(
-          expected, codec.encodeChatPrompt(c.path("prompt").asText()), c.path("name").asText());
+          ChatTestModels.goldenIds(c),
+          codec.encodeChatPrompt(c.path("prompt").asText()),
+          c.path("name").asText());
       checked++;
     }
     assertEquals(10, checked);
@@ -120,21 +102,13 @@ class ChatPromptTokensTest {
   }
 
   @Test
-  void theEncoderGivesEachGoldenConversationItsGoldenIds() throws IOException {
+  void theEncoderGivesEachGoldenConversationItsGoldenIds() {
     ChatPromptEncoder encoder = new ChatPromptEncoder(Optional.of(template), "qwen3");
-    JsonNode golden = new ObjectMapper().readTree(resource("chat/goldens/qwen3.json"));
-    for (JsonNode c : golden.path("cases")) {
-      List<ChatMessage> messages = new ArrayList<>();
-      c.path("messages")
-          .forEach(
-              m ->
-                  messages.add(
-                      new ChatMessage(m.path("role").asText(), m.path("content").asText())));
-      int[] expected = new int[c.path("token_ids").size()];
-      for (int i = 0; i < expected.length; i++) {
-        expected[i] = c.path("token_ids").get(i).asInt();
-      }
-      assertArrayEquals(expected, encoder.encode(codec, messages), c.path("name").asText());
+    for (JsonNode c : ChatTestModels.qwenGoldens()) {
+      assertArrayEquals(
+          ChatTestModels.goldenIds(c),
+          encoder.encode(codec, ChatTestModels.messages(c)),
+          c.path("name").asText());
     }
   }
 
@@ -155,9 +129,5 @@ class ChatPromptTokensTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> encoder.render(List.of()));
     assertTrue(e.getMessage().contains("at least one message"), e.getMessage());
-  }
-
-  private static InputStream resource(String path) {
-    return ChatTemplateGoldenTest.resource(path);
   }
 }

@@ -1,8 +1,11 @@
 package dev.ncalign.lm.chat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TestModels;
+import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.lm.model.TinyModelFactory;
 import dev.ncalign.lm.model.TinyModelSpec;
 import java.io.IOException;
@@ -74,6 +77,53 @@ public final class ChatTestModels {
     try (InputStream in = resource("qwen3-tokenizer/tokenizer_config.json")) {
       Files.copy(in, dir.resolve("tokenizer_config.json"), StandardCopyOption.REPLACE_EXISTING);
     }
+  }
+
+  /**
+   * Qwen3's tokenizer as a codec, from a directory {@link #copyQwenTokenizer} filled. Only the ids
+   * matter to a codec; the sizes in its config are Qwen3-0.6B's.
+   */
+  public static TextCodec qwenCodec(Path dir) throws IOException {
+    ModelConfig config =
+        ModelConfig.fromJson(
+            new ObjectMapper()
+                .readTree(
+                    """
+                {"architectures": ["Qwen2ForCausalLM"], "vocab_size": 151936, "hidden_size": 1024,
+                 "intermediate_size": 3072, "num_hidden_layers": 2, "num_attention_heads": 16,
+                 "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 40960,
+                 "eos_token_id": 151645, "pad_token_id": 151643}
+                """));
+    return TextCodec.load(dir.resolve("tokenizer.json"), config);
+  }
+
+  /** The cases of the Qwen3 golden renderings ({@code chat/goldens/qwen3.json}). */
+  public static JsonNode qwenGoldens() {
+    try (InputStream in = resource("chat/goldens/qwen3.json")) {
+      return new ObjectMapper().readTree(in).path("cases");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A golden case's {@code messages}. */
+  public static List<ChatMessage> messages(JsonNode golden) {
+    List<ChatMessage> messages = new ArrayList<>();
+    golden
+        .path("messages")
+        .forEach(
+            m ->
+                messages.add(new ChatMessage(m.path("role").asText(), m.path("content").asText())));
+    return messages;
+  }
+
+  /** A golden case's {@code token_ids}: the ids transformers.js gives its rendered prompt. */
+  public static int[] goldenIds(JsonNode golden) {
+    int[] ids = new int[golden.path("token_ids").size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = golden.path("token_ids").get(i).asInt();
+    }
+    return ids;
   }
 
   /** A test resource of the lm module (also on the classpath of modules using its test-jar). */

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.chat.ChatTestModels;
 import dev.ncalign.lm.model.CausalLm;
@@ -15,7 +14,6 @@ import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentLoop;
 import dev.ncalign.orchestrator.loop.LoopSettings;
-import dev.ncalign.orchestrator.loss.LossType;
 import dev.ncalign.orchestrator.source.HeldOutEvaluator;
 import dev.ncalign.orchestrator.source.OnlineSampler;
 import dev.ncalign.orchestrator.source.OnlineSource;
@@ -25,8 +23,6 @@ import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.store.RunStore;
 import dev.ncalign.orchestrator.store.SampleRecord;
 import dev.ncalign.orchestrator.train.Learner;
-import dev.ncalign.orchestrator.train.LearnerSettings;
-import dev.ncalign.orchestrator.train.LearningRateSchedule;
 import dev.ncalign.proto.v1.Conversation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,10 +49,7 @@ class ChatRoundTest {
 
   @Test
   void oneChatRoundSendsConversationsAndTrainsOnTheTemplatesIds() throws Exception {
-    JsonNode goldens =
-        new ObjectMapper()
-            .readTree(ChatTestModels.resource("chat/goldens/qwen3.json"))
-            .path("cases");
+    JsonNode goldens = ChatTestModels.qwenGoldens();
     JsonNode first = goldens.get(0);
     JsonNode second = goldens.get(1);
     Path prompts =
@@ -78,13 +71,7 @@ class ChatRoundTest {
             new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
         CausalLm policy = CausalLm.load(model, Device.cpu());
         CausalLm reference = CausalLm.load(model, Device.cpu());
-        Learner learner =
-            new Learner(
-                policy,
-                reference,
-                new LearnerSettings(
-                    LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
-                1)) {
+        Learner learner = RoundRecordTest.ncaLearner(policy, reference)) {
       policyClient.requireChatTemplate();
       PromptSet set = PromptSet.load(prompts, Optional.of(encoder));
       OnlineSampler sampler =
@@ -125,11 +112,7 @@ class ChatRoundTest {
       // The learner's prompt ids are the golden ids of each rendering.
       for (Prompt p : set.train()) {
         JsonNode golden = p.text().equals(first.path("prompt").asText()) ? first : second;
-        int[] expected = new int[golden.path("token_ids").size()];
-        for (int i = 0; i < expected.length; i++) {
-          expected[i] = golden.path("token_ids").get(i).asInt();
-        }
-        assertArrayEquals(expected, p.ids(policy.codec()));
+        assertArrayEquals(ChatTestModels.goldenIds(golden), p.ids(policy.codec()));
       }
     }
   }

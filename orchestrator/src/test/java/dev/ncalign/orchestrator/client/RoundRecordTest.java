@@ -56,13 +56,7 @@ class RoundRecordTest {
             new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
         CausalLm policy = TestModels.loadTiny();
         CausalLm reference = TestModels.loadTiny();
-        Learner learner =
-            new Learner(
-                policy,
-                reference,
-                new LearnerSettings(
-                    LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
-                1)) {
+        Learner learner = ncaLearner(policy, reference)) {
       OnlineSampler sampler =
           new OnlineSampler(
               policyClient,
@@ -113,6 +107,16 @@ class RoundRecordTest {
       assertEquals(6, samples.size());
       assertEquals(1L, samples.get(0).sampledVersion());
     }
+  }
+
+  /** An NCA learner with one optimizer step per round (a 4096-token minibatch, lr 1e-3). */
+  static Learner ncaLearner(CausalLm policy, CausalLm reference) {
+    return new Learner(
+        policy,
+        reference,
+        new LearnerSettings(
+            LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
+        1);
   }
 
   /** Mean over prompts of log π(best response | prompt), scored here from the rollout's ids. */

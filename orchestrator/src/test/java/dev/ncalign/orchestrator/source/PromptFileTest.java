@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ncalign.lm.chat.ChatMessage;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.chat.ChatTestModels;
-import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,9 +45,7 @@ class PromptFileTest {
 
   @Test
   void chatRowsRenderAndTokenizeLikeTheGolden() throws IOException {
-    JsonNode golden =
-        new ObjectMapper().readTree(ChatTestModels.resource("chat/goldens/qwen3.json"));
-    JsonNode system = golden.path("cases").get(0);
+    JsonNode system = ChatTestModels.qwenGoldens().get(0);
     Path file =
         write(
             "{\"messages\": " + system.path("messages") + "}\n\n{\"prompt\": \"What is 2+2?\"}\n");
@@ -59,12 +55,8 @@ class PromptFileTest {
     assertEquals(2, prompts.size());
     assertEquals(system.path("prompt").asText(), prompts.get(0).text());
     assertTrue(prompts.get(0).isChat());
-    try (TextCodec codec = qwenCodec()) {
-      int[] golden0 = new int[system.path("token_ids").size()];
-      for (int i = 0; i < golden0.length; i++) {
-        golden0[i] = system.path("token_ids").get(i).asInt();
-      }
-      assertArrayEquals(golden0, prompts.get(0).ids(codec));
+    try (TextCodec codec = ChatTestModels.qwenCodec(qwen)) {
+      assertArrayEquals(ChatTestModels.goldenIds(system), prompts.get(0).ids(codec));
     }
     // A plain row under chat: true is one user message.
     assertEquals(List.of(ChatMessage.user("What is 2+2?")), prompts.get(1).messages());
@@ -108,17 +100,5 @@ class PromptFileTest {
     Path file = Files.createTempFile(dir, "prompts", ".jsonl");
     Files.writeString(file, text);
     return file;
-  }
-
-  private static TextCodec qwenCodec() throws IOException {
-    ModelConfig config =
-        ModelConfig.fromJson(
-            new ObjectMapper()
-                .readTree(
-                    "{\"architectures\": [\"Qwen2ForCausalLM\"], \"vocab_size\": 151936,"
-                        + " \"hidden_size\": 8, \"intermediate_size\": 16, \"num_hidden_layers\": 1,"
-                        + " \"num_attention_heads\": 2, \"num_key_value_heads\": 1,"
-                        + " \"max_position_embeddings\": 512, \"eos_token_id\": 151645}"));
-    return TextCodec.load(qwen.resolve("tokenizer.json"), config);
   }
 }

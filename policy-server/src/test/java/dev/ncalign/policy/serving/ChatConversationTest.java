@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.chat.ChatTestModels;
 import dev.ncalign.lm.model.TestModels;
@@ -28,7 +27,6 @@ import dev.ncalign.serving.TextLimit;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +50,7 @@ class ChatConversationTest {
   private static JsonNode goldens;
 
   @BeforeAll
-  static void start() throws IOException {
+  static void start() {
     PolicyLimits limits = new PolicyLimits(4, 4, 8, 1 << 24, new TextLimit(MAX_CHARS));
     chat =
         PolicyServer.start(
@@ -96,12 +94,10 @@ class ChatConversationTest {
     }
     assertEquals(goldens.size(), ids.size());
     for (int i = 0; i < ids.size(); i++) {
-      JsonNode expected = goldens.get(i).path("token_ids");
-      int[] golden = new int[expected.size()];
-      for (int t = 0; t < golden.length; t++) {
-        golden[t] = expected.get(t).asInt();
-      }
-      assertArrayEquals(golden, ids.get(i), goldens.get(i).path("name").asText());
+      assertArrayEquals(
+          ChatTestModels.goldenIds(goldens.get(i)),
+          ids.get(i),
+          goldens.get(i).path("name").asText());
     }
     // Over gRPC: a conversation scores like its golden rendering sent as a plain prompt (Qwen's
     // tokenizer adds no special tokens to a plain prompt, so both read the golden ids).
