@@ -59,10 +59,7 @@ class ChatConversationTest {
     chatChannel = ServingFixtures.channel(chat.port());
     plainChannel = ServingFixtures.channel(plain.port());
     stub = PolicyServiceGrpc.newBlockingStub(chatChannel).withDeadlineAfter(120, TimeUnit.SECONDS);
-    goldens =
-        new ObjectMapper()
-            .readTree(ChatTestModels.resource("chat/goldens/qwen3.json"))
-            .path("cases");
+    goldens = ChatTestModels.qwenGoldens();
   }
 
   @AfterAll
