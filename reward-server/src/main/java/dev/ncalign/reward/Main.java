@@ -1,6 +1,7 @@
 package dev.ncalign.reward;
 
 import dev.ncalign.reward.model.InputFormat;
+import dev.ncalign.reward.serving.RewardLimits;
 import dev.ncalign.reward.serving.RewardServer;
 import dev.ncalign.reward.serving.RewardServerOptions;
 import dev.ncalign.serving.RunningServer;
@@ -53,19 +54,19 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--max-batch-size",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_BATCH_SIZE,
+      defaultValue = "" + RewardLimits.DEFAULT_MAX_BATCH_SIZE,
       description = "Most items in one model run (default ${DEFAULT-VALUE}).")
   private int maxBatchSize;
 
   @Option(
       names = "--max-wait-ms",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_WAIT_MS,
+      defaultValue = "" + RewardLimits.DEFAULT_MAX_WAIT_MS,
       description = "Longest an item waits for its batch to fill (default ${DEFAULT-VALUE}).")
   private int maxWaitMs;
 
   @Option(
       names = "--max-items",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_ITEMS,
+      defaultValue = "" + RewardLimits.DEFAULT_MAX_ITEMS,
       description = "Most items in one Score call (default ${DEFAULT-VALUE}).")
   private int maxItems;
 
@@ -99,10 +100,7 @@ public final class Main implements Callable<Integer> {
             format == null ? null : format.toInputFormat(),
             labelIndex,
             maxLength,
-            maxBatchSize,
-            maxWaitMs,
-            maxItems,
-            shell.textLimit(),
+            new RewardLimits(maxBatchSize, maxWaitMs, maxItems, shell.textLimit()),
             tokenFile,
             shell.options(port));
     return RunningServer.serveUntilStopped(RewardServer.start(options), "reward-server");

@@ -95,20 +95,25 @@ public final class GrpcServerShell implements AutoCloseable {
       if (options.metricsPort() >= 0) {
         metrics = MetricsHttpServer.start(meters, address, options.metricsPort());
       }
-      server.start();
-    } catch (IOException | RuntimeException e) {
+      listen(server, options);
+    } catch (RuntimeException e) {
       if (metrics != null) {
         metrics.close();
       }
-      if (e instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new UncheckedIOException(
-          "cannot listen on " + options.bind() + ":" + options.port(), (IOException) e);
+      throw e;
     }
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(service.getServiceDescriptor().getName(), ServingStatus.SERVING);
     return new GrpcServerShell(server, health, grace, metrics);
+  }
+
+  private static void listen(Server server, ShellOptions options) {
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot listen on " + options.bind() + ":" + options.port(), e);
+    }
   }
 
   private static ServerCredentials credentials(ShellOptions options) {

@@ -57,8 +57,8 @@ public final class RewardServer extends ShellServer {
               settings.inputFormat(),
               settings.labelIndex(),
               settings.maxLength(),
-              options.maxBatchSize(),
-              Duration.ofMillis(options.maxWaitMs()),
+              options.limits().maxBatchSize(),
+              Duration.ofMillis(options.limits().maxWaitMs()),
               new RewardMetrics(meters));
     } catch (OrtException e) {
       throw new IOException(
@@ -68,7 +68,8 @@ public final class RewardServer extends ShellServer {
     try {
       RewardGrpcService service =
           new RewardGrpcService(
-              scorer, new ScoreRequestValidator(options.maxItems(), options.text()));
+              scorer,
+              new ScoreRequestValidator(options.limits().maxItems(), options.limits().text()));
       shell =
           GrpcServerShell.start(
               listen,
