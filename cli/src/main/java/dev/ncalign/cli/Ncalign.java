@@ -1,5 +1,6 @@
 package dev.ncalign.cli;
 
+import dev.ncalign.orchestrator.client.RpcException;
 import dev.ncalign.orchestrator.config.ConfigException;
 import dev.ncalign.orchestrator.launch.ServerProcess;
 import picocli.CommandLine;
@@ -40,10 +41,14 @@ public final class Ncalign implements Runnable {
     return new CommandLine(new Ncalign()).setExecutionExceptionHandler(Ncalign::userError);
   }
 
-  /** Expected user errors (bad config, bad input) are one line, not a stack trace. */
+  /**
+   * Expected user errors (bad config, bad input, replicas gone for good) are one line, not a stack
+   * trace.
+   */
   private static int userError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed)
       throws Exception {
     if (e instanceof ConfigException
+        || e instanceof RpcException
         || e instanceof IllegalArgumentException
         || e instanceof IllegalStateException) {
       cmd.getErr()

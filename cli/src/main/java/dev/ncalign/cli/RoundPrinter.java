@@ -40,7 +40,7 @@ final class RoundPrinter implements RoundListener {
     String bar = "[" + "#".repeat(filled) + "-".repeat(BAR - filled) + "]";
     double seconds = m.generateSeconds() + m.scoreSeconds() + m.learnSeconds() + m.pushSeconds();
     out.printf(
-        "%s %3d/%-3d %4s %7.3f %7.2f->%-7.2f %7.2f->%-7.2f %6.2f %5.1f %5.2f %6.1f%s%n",
+        "%s %3d/%-3d %4s %7.3f %7.2f->%-7.2f %7.2f->%-7.2f %6s %5.1f %5.2f %6.1f%s%n",
         bar,
         m.round(),
         rounds,
@@ -51,7 +51,8 @@ final class RoundPrinter implements RoundListener {
         m.bestLogpAfter(),
         m.worstLogpBefore(),
         m.worstLogpAfter(),
-        m.kl(),
+        // KL is measured when the round evaluates (see RoundMetrics#kl).
+        Double.isFinite(m.kl()) ? String.format("%.2f", m.kl()) : "-",
         m.meanLength(),
         m.distinct2(),
         seconds,

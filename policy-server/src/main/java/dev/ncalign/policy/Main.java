@@ -5,6 +5,7 @@ import dev.ncalign.policy.serving.PolicyServer;
 import dev.ncalign.policy.serving.PolicyServerOptions;
 import dev.ncalign.serving.RunningServer;
 import dev.ncalign.serving.ShellFlags;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -43,6 +44,14 @@ public final class Main implements Callable<Integer> {
       defaultValue = "auto",
       description = "auto (GPU if DJL sees one), cpu or gpu.")
   String device;
+
+  @Option(
+      names = "--dtype",
+      defaultValue = "auto",
+      description =
+          "Weights' type: auto (config.json's torch_dtype on a GPU, float32 on a CPU), float32,"
+              + " bfloat16 (held as float32: DJL 0.36 has no bfloat16 arrays) or float16.")
+  String dtype;
 
   @Option(names = "--max-num-samples", defaultValue = "16", description = "Largest K per Generate.")
   int maxNumSamples;
@@ -87,6 +96,7 @@ public final class Main implements Callable<Integer> {
         new PolicyServerOptions(
             model,
             device,
+            dtype,
             new PolicyLimits(
                 maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes, shell.textLimit()),
             pushTokenFile,
@@ -100,6 +110,16 @@ public final class Main implements Callable<Integer> {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "policy-server-logback.xml");
     }
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cli = new CommandLine(new Main());
+    // A bad model directory or flag is one line on stderr and exit code 2, not a stack trace.
+    cli.setExecutionExceptionHandler(
+        (e, command, parsed) -> {
+          if (e instanceof IllegalArgumentException || e instanceof UncheckedIOException) {
+            command.getErr().println("policy-server: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    System.exit(cli.execute(args));
   }
 }

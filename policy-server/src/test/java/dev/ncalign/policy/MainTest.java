@@ -1,6 +1,7 @@
 package dev.ncalign.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.lm.model.TestModels;
@@ -19,6 +20,8 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -76,6 +79,39 @@ class MainTest {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  void aBadModelDirectoryIsOneLineAndANonZeroExit() throws Exception {
+    Path model = TestModels.tempDir("bad-model");
+    for (String file : List.of("config.json", "tokenizer.json", "model.safetensors")) {
+      Files.copy(TestModels.tinyDir().resolve(file), model.resolve(file));
+    }
+    String config = Files.readString(model.resolve("config.json"));
+    Files.writeString(
+        model.resolve("config.json"), config.replaceFirst("\"hidden_size\"", "\"hidden_width\""));
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--model",
+                model.toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(2, process.exitValue(), stderr);
+    assertTrue(
+        stderr.contains(
+            "policy-server: "
+                + model.resolve("config.json")
+                + ": missing integer field 'hidden_size'\n"),
+        stderr);
+    assertFalse(stderr.contains("\tat "), "no stack trace: " + stderr);
   }
 
   /** Service names listed by the gRPC reflection service. */

@@ -66,6 +66,7 @@ public final class ConfigValidator {
     RunConfig.Clients cl = present(c.clients(), "clients");
     positive(cl.deadlineSeconds(), "clients.deadline_seconds");
     atLeast(cl.retries(), 0, "clients.retries");
+    positive(cl.replicaTimeoutSeconds(), "clients.replica_timeout_seconds");
 
     int port = present(c.dashboard(), "dashboard").port();
     check(port >= 0 && port <= 65535, "dashboard.port", "in [0, 65535]", port);

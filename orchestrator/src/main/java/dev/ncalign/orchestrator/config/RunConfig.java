@@ -72,13 +72,15 @@ public record RunConfig(
   public record Offline(Path dataset, int epochs) {}
 
   /** Behaviour of the gRPC clients. */
-  public record Clients(double deadlineSeconds, int retries, Path tokenFile) {
+  public record Clients(
+      double deadlineSeconds, int retries, double replicaTimeoutSeconds, Path tokenFile) {
     /** The client options these settings stand for; reads the token file, if one is set. */
     public ClientOptions options() {
       ClientOptions options =
           ClientOptions.defaults()
               .withDeadline(Duration.ofNanos(Math.round(deadlineSeconds * 1e9)))
-              .withRetries(retries);
+              .withRetries(retries)
+              .withReplicaTimeout(Duration.ofNanos(Math.round(replicaTimeoutSeconds * 1e9)));
       if (tokenFile == null) {
         return options;
       }
@@ -109,7 +111,7 @@ public record RunConfig(
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
         new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2, false),
         new Offline(null, 4),
-        new Clients(60, 3, null),
+        new Clients(60, 3, 60, null),
         new Dashboard(0),
         null);
   }

@@ -49,6 +49,15 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess start(
       String name, String mainClass, List<String> args, Path log, Duration timeout) {
+    return start(name, mainClass, args, log, timeout, 0);
+  }
+
+  /**
+   * As {@link #start(String, String, List, Path, Duration)} on a given loopback port (0 = any free
+   * one), e.g. to restart a replica where its clients look for it.
+   */
+  public static ServerProcess start(
+      String name, String mainClass, List<String> args, Path log, Duration timeout, int port) {
     // Servers share the machine with the learner: as many libtorch threads as this JVM was given
     // (default 1).
     String threads = System.getProperty("ai.djl.pytorch.num_threads", "1");
@@ -64,7 +73,7 @@ public final class ServerProcess implements AutoCloseable {
                 System.getProperty("java.class.path"),
                 mainClass));
     command.addAll(args);
-    command.addAll(List.of("--port", "0"));
+    command.addAll(List.of("--port", String.valueOf(port)));
     Process process;
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
@@ -72,12 +81,13 @@ public final class ServerProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the " + name + " server", e);
     }
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread pump = new Thread(() -> pumpOutput(process, log, port), name + "-server-log");
+    CompletableFuture<Integer> listening = new CompletableFuture<>();
+    Thread pump = new Thread(() -> pumpOutput(process, log, listening), name + "-server-log");
     pump.setDaemon(true);
     pump.start();
     try {
-      return new ServerProcess(name, process, port.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+      return new ServerProcess(
+          name, process, listening.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
@@ -135,6 +145,16 @@ public final class ServerProcess implements AutoCloseable {
   /** Whether the process is still running. */
   public boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** Ends the process at once, like {@code kill -9}: no shutdown hook, connections cut. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.ncalign.orchestrator.loop;
 import ai.djl.engine.Engine;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.ConfigException;
@@ -86,6 +87,8 @@ public final class AlignmentRun implements AutoCloseable {
                   policy.codec(),
                   config.sampling().promptsPerRound(),
                   config.run().seed());
+      // Before round 1: a replica on another checkpoint would silently poison every round.
+      services.policy().requireModel(ModelFingerprint.of(config.policy().model()));
       WeightPublisher publisher =
           WeightPublisher.synchronize(
               services.policy(),

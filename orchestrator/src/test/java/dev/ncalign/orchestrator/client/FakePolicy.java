@@ -57,6 +57,10 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   volatile boolean sampleTokens;
 
   volatile Status rejectPush;
+  volatile dev.ncalign.proto.v1.ModelFingerprint fingerprint;
+
+  /** "push vN" and "generate vN" in the order they happened, N the version after / served. */
+  final List<String> events = new CopyOnWriteArrayList<>();
 
   /** What GetInfo reports as chat_template. */
   volatile boolean chatTemplate;
@@ -73,6 +77,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
     }
     generated.add(request.getPromptsList());
     conversations.add(request.getConversationsList());
+    events.add("generate v" + version);
     seeds.add(request.getSampling().getSeed());
     // A conversation answers like a prompt of its last message.
     List<String> prompts = new ArrayList<>(request.getPromptsList());
@@ -158,6 +163,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
         } else {
           weights = data;
           version = header.getVersion();
+          events.add("push v" + version);
           out.onNext(
               PushWeightsResponse.newBuilder()
                   .setLiveVersion(version)
@@ -171,9 +177,12 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
 
   @Override
   public void getInfo(GetInfoRequest request, StreamObserver<PolicyInfo> out) {
+    PolicyInfo.Builder info = PolicyInfo.newBuilder();
+    if (fingerprint != null) {
+      info.setFingerprint(fingerprint);
+    }
     out.onNext(
-        PolicyInfo.newBuilder()
-            .setModelPath("/fake/" + name)
+        info.setModelPath("/fake/" + name)
             .setLiveVersion(version)
             .setMaxPrompts(maxPrompts)
             .setMaxNumSamples(4)

@@ -220,6 +220,16 @@ class ConfigLoaderTest {
     ClientOptions options = config.clients().options();
     assertEquals(Duration.ofMillis(2500), options.deadline());
     assertEquals(0, options.retries());
+    assertEquals(Duration.ofSeconds(60), options.replicaTimeout(), "the default");
+    assertEquals(
+        Duration.ofMillis(1500),
+        ConfigLoader.parse("clients: {replica_timeout_seconds: 1.5}\n", List.of())
+            .clients()
+            .options()
+            .replicaTimeout());
+    assertEquals(
+        "config error: clients.replica_timeout_seconds must be > 0 (got 0)",
+        errorOf("clients: {replica_timeout_seconds: 0}\n"));
     assertEquals("s3cret", options.bearerToken());
     assertNull(RunConfig.defaults().clients().options().bearerToken());
   }

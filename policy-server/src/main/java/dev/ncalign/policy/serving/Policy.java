@@ -3,6 +3,7 @@ package dev.ncalign.policy.serving;
 import ai.djl.ndarray.NDManager;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.SequenceLogprobs;
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.lm.sampling.SampledSequence;
@@ -22,6 +23,8 @@ import dev.ncalign.serving.InvalidRequestException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -42,6 +45,7 @@ public final class Policy {
   private final String modelPath;
   private final PolicyMetrics metrics;
   private final PromptEncoding prompts;
+  private final dev.ncalign.proto.v1.ModelFingerprint fingerprint;
   private final Sampler sampler = new Sampler();
 
   /**
@@ -59,6 +63,19 @@ public final class Policy {
     this.modelPath = modelPath;
     this.metrics = metrics;
     this.prompts = new PromptEncoding(chat);
+    // Hashed once: the base directory does not change while the server runs.
+    this.fingerprint =
+        Files.isDirectory(Path.of(modelPath)) ? fingerprint(Path.of(modelPath)) : null;
+  }
+
+  private static dev.ncalign.proto.v1.ModelFingerprint fingerprint(Path dir) {
+    ModelFingerprint f = ModelFingerprint.of(dir);
+    return dev.ncalign.proto.v1.ModelFingerprint.newBuilder()
+        .setArchitecture(f.architecture())
+        .setShapesSha256(f.shapesSha256())
+        .setTokenizerSha256(f.tokenizerSha256())
+        .setWeightsSha256(f.weightsSha256())
+        .build();
   }
 
   /** A policy without metrics and without a chat template. */
@@ -176,8 +193,11 @@ public final class Policy {
   public PolicyInfo info() {
     try (PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
-      return PolicyInfo.newBuilder()
-          .setModelPath(modelPath)
+      PolicyInfo.Builder info = PolicyInfo.newBuilder();
+      if (fingerprint != null) {
+        info.setFingerprint(fingerprint);
+      }
+      return info.setModelPath(modelPath)
           .setArchitecture(lm.config().architecture())
           .setLiveVersion(lease.version())
           .setParameterCount(lm.parameterCount())

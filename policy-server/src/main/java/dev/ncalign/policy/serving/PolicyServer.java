@@ -44,7 +44,8 @@ public final class PolicyServer extends ShellServer {
   public static PolicyServer start(PolicyServerOptions options) {
     ShellOptions listen = options.shell();
     BearerTokenInterceptor token = pushToken(options, listen.address());
-    CausalLm model = CausalLm.load(options.modelDir(), resolveDevice(options.device()));
+    CausalLm model =
+        CausalLm.load(options.modelDir(), resolveDevice(options.device()), options.dtype());
     ChatPromptEncoder chat;
     try {
       // Once per model: the first template of a JVM costs seconds of CPU.
@@ -78,9 +79,10 @@ public final class PolicyServer extends ShellServer {
       throw e;
     }
     LOG.info(
-        "serving {} ({} parameters{}) on {}:{}, device {}{}",
+        "serving {} ({} parameters, {}{}) on {}:{}, device {}{}",
         options.modelDir(),
         model.parameterCount(),
+        model.dtype(),
         chat.available() ? ", chat template" : "",
         listen.bind(),
         shell.port(),

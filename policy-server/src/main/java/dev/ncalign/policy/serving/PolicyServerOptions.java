@@ -9,13 +9,20 @@ import java.nio.file.Path;
  *
  * @param modelDir Hugging Face model directory to serve
  * @param device {@code auto} (GPU when DJL sees one), {@code cpu} or {@code gpu}
+ * @param dtype weights' type: {@code auto} (config.json's {@code torch_dtype} on a GPU, float32 on
+ *     a CPU), {@code float32}, {@code bfloat16} or {@code float16}
  * @param limits request bounds reported by GetInfo
  * @param pushTokenFile file holding the bearer token PushWeights requires, or null (allowed on
  *     loopback only)
  * @param shell how the server listens: address, port, message size, TLS, metrics port
  */
 public record PolicyServerOptions(
-    Path modelDir, String device, PolicyLimits limits, Path pushTokenFile, ShellOptions shell) {
+    Path modelDir,
+    String device,
+    String dtype,
+    PolicyLimits limits,
+    Path pushTokenFile,
+    ShellOptions shell) {
 
   /**
    * Loopback, a free port, automatic device, modest limits, no auth, no TLS, no metrics endpoint.
@@ -24,21 +31,26 @@ public record PolicyServerOptions(
     return new PolicyServerOptions(
         modelDir,
         "auto",
+        "auto",
         new PolicyLimits(16, 64, 128, 16L << 30, new TextLimit(TextLimit.DEFAULT_MAX_CHARS)),
         null,
         ShellOptions.defaults());
   }
 
   public PolicyServerOptions withLimits(PolicyLimits value) {
-    return new PolicyServerOptions(modelDir, device, value, pushTokenFile, shell);
+    return new PolicyServerOptions(modelDir, device, dtype, value, pushTokenFile, shell);
   }
 
   public PolicyServerOptions withPushTokenFile(Path value) {
-    return new PolicyServerOptions(modelDir, device, limits, value, shell);
+    return new PolicyServerOptions(modelDir, device, dtype, limits, value, shell);
+  }
+
+  public PolicyServerOptions withDtype(String value) {
+    return new PolicyServerOptions(modelDir, device, value, limits, pushTokenFile, shell);
   }
 
   public PolicyServerOptions withShell(ShellOptions value) {
-    return new PolicyServerOptions(modelDir, device, limits, pushTokenFile, value);
+    return new PolicyServerOptions(modelDir, device, dtype, limits, pushTokenFile, value);
   }
 
   public PolicyServerOptions withBind(String value) {

@@ -1,5 +1,6 @@
 package dev.ncalign.policy.serving;
 
+import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
 import dev.ncalign.serving.InvalidRequestException;
@@ -11,8 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -32,11 +31,7 @@ final class WeightUpload implements AutoCloseable {
 
   WeightUpload(long maxBytes) {
     this.maxBytes = maxBytes;
-    try {
-      this.sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    this.sha256 = Sha256.newDigest();
   }
 
   /**
@@ -70,7 +65,7 @@ final class WeightUpload implements AutoCloseable {
               + received
               + " (truncated stream?)");
     }
-    String actual = HexFormat.of().formatHex(sha256.digest());
+    String actual = Sha256.hex(sha256);
     if (!actual.equals(header.getSha256Hex())) {
       throw new InvalidRequestException(
           "header.sha256_hex", "checksum mismatch: data hashes to " + actual);

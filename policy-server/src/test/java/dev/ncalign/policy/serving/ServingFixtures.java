@@ -1,6 +1,7 @@
 package dev.ncalign.policy.serving;
 
 import com.google.protobuf.ByteString;
+import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
@@ -15,8 +16,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -44,11 +43,7 @@ final class ServingFixtures {
   }
 
   static String sha256(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(data);
   }
 
   /**
