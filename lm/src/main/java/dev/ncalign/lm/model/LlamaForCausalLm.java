@@ -60,14 +60,43 @@ final class LlamaForCausalLm {
    * @param cache KV cache to read and extend, or null for a full forward
    */
   NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+    return logits(hiddenStates(inputIds, positionIds, mask, cache));
+  }
+
+  /** The final-norm hidden states [batch, seq, hidden]; arguments as for {@link #forward}. */
+  NDArray hiddenStates(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
     NDList cosSin = rotaryEmb.cosSin(positionIds, hidden.getDataType());
     for (LlamaDecoderLayer layer : layers) {
-      hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+      hidden =
+          NoGrad.active()
+              ? forwardFreeingTemporaries(layer, hidden, cosSin, mask, cache)
+              : layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
     }
-    NDArray logits = LlamaAttention.project(norm.forward(hidden), lmHead, null);
+    return norm.forward(hidden);
+  }
+
+  /**
+   * Without autograd nothing needs a layer's intermediate arrays once its output exists: run it in
+   * a scratch manager (its input, an intermediate too, goes with it) so a long forward holds one
+   * layer's temporaries at a time instead of every layer's.
+   */
+  private static NDArray forwardFreeingTemporaries(
+      LlamaDecoderLayer layer, NDArray hidden, NDList cosSin, NDArray mask, KvCache cache) {
+    NDManager caller = hidden.getManager();
+    try (NDManager scratch = caller.newSubManager()) {
+      hidden.attach(scratch);
+      NDArray output = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+      output.attach(caller);
+      return output;
+    }
+  }
+
+  /** lm_head: final hidden states [..., hidden] to float32 logits [..., vocab]. */
+  NDArray logits(NDArray hiddenStates) {
+    NDArray logits = LlamaAttention.project(hiddenStates, lmHead, null);
     // logits.float(): scoring and sampling work on float32 whatever the weights' type.
     return logits.getDataType() == DataType.FLOAT32
         ? logits

@@ -1,5 +1,6 @@
 package dev.ncalign.lm.model;
 
+import dev.ncalign.lm.io.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,10 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -55,7 +54,7 @@ public record ModelFingerprint(
       if (weightFiles.isEmpty()) {
         throw new IOException("no *.safetensors file in " + dir);
       }
-      MessageDigest weights = sha256();
+      MessageDigest weights = Sha256.newDigest();
       Map<String, String> shapes = new TreeMap<>();
       for (Path file : weightFiles) {
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), weights)) {
@@ -65,9 +64,9 @@ public record ModelFingerprint(
           in.transferTo(OutputStream.nullOutputStream());
         }
       }
-      MessageDigest shapeDigest = sha256();
+      MessageDigest shapeDigest = Sha256.newDigest();
       shapes.values().forEach(l -> shapeDigest.update((l + "\n").getBytes(StandardCharsets.UTF_8)));
-      MessageDigest tokenizer = sha256();
+      MessageDigest tokenizer = Sha256.newDigest();
       List<Path> tokenizerFiles = new ArrayList<>();
       for (String name : TOKENIZER_FILES) {
         if (Files.exists(dir.resolve(name))) {
@@ -77,7 +76,8 @@ public record ModelFingerprint(
       for (Path file : tokenizerFiles) {
         tokenizer.update(Files.readAllBytes(file));
       }
-      return new ModelFingerprint(architecture, hex(shapeDigest), hex(tokenizer), hex(weights));
+      return new ModelFingerprint(
+          architecture, Sha256.hex(shapeDigest), Sha256.hex(tokenizer), Sha256.hex(weights));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot fingerprint the model in " + dir + ": " + e, e);
     }
@@ -106,17 +106,5 @@ public record ModelFingerprint(
 
   private static String shortHash(String hex) {
     return hex.length() > 12 ? hex.substring(0, 12) + "…" : hex.isEmpty() ? "none" : hex;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
-  }
-
-  private static String hex(MessageDigest digest) {
-    return HexFormat.of().formatHex(digest.digest());
   }
 }

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.ModelFingerprint;
+import dev.ncalign.lm.model.WeightDType;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.ConfigException;
@@ -89,10 +90,11 @@ public final class AlignmentRun implements AutoCloseable {
                   config.run().seed());
       // Before round 1: a replica on another checkpoint would silently poison every round.
       services.policy().requireModel(ModelFingerprint.of(config.policy().model()));
+      WeightDType pushDtype = pushDtype(config.clients().pushDtype(), policy);
       WeightPublisher publisher =
           WeightPublisher.synchronize(
               services.policy(),
-              policy::writeSafetensors,
+              out -> policy.writeSafetensors(out, pushDtype),
               state.map(s -> OptionalLong.of(s.liveVersion())).orElse(OptionalLong.empty()));
       LoopSettings settings =
           new LoopSettings(
@@ -236,5 +238,13 @@ public final class AlignmentRun implements AutoCloseable {
       }
     }
     resources.clear();
+  }
+
+  /**
+   * The type pushed weights are written in: {@code auto} is the base checkpoint's own type (a BF16
+   * model's replicas get BF16, half the bytes of F32), anything else as named.
+   */
+  static WeightDType pushDtype(String choice, CausalLm policy) {
+    return "auto".equals(choice) ? policy.baseDType() : WeightDType.parse(choice);
   }
 }

@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.client;
 
+import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.Conversation;
 import dev.ncalign.proto.v1.FinishReason;
@@ -18,9 +19,7 @@ import dev.ncalign.proto.v1.WeightHeader;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -201,10 +200,6 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   }
 
   static String sha256(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(data);
   }
 }

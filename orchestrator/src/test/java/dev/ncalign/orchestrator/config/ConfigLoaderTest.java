@@ -183,6 +183,9 @@ class ConfigLoaderTest {
         "config error: unknown key optimizer.lrr",
         errorOf("", "optimizer.lrr=1").replaceAll(" \\(known keys.*", ""));
     assertEquals("config error: loss.beta must be > 0 (got 0)", errorOf("", "loss.beta=0"));
+    assertEquals(
+        "config error: clients.push_dtype must be one of auto, float32, bfloat16, float16 (got int8)",
+        errorOf("", "clients.push_dtype=int8"));
     assertTrue(
         errorOf("", "loss.beta")
             .startsWith("config error: override loss.beta: expected path=value"));
