@@ -285,13 +285,16 @@ public final class CausalLm implements AutoCloseable {
     NDList parts = new NDList();
     for (int from = 0; from < rows; from += chunkRows) {
       int to = Math.min(rows, from + chunkRows);
+      // The gather index lives in scope, not in the chunk: DJL makes it a view of a Java buffer,
+      // and autograd keeps it for the backward pass, which runs after the chunk is gone; freed
+      // early, the buffer is reused and backward reads garbage indices.
+      NDArray index = scope.create(Arrays.copyOfRange(targets, from, to), new Shape(to - from, 1));
       try (NDManager chunk = scope.newSubManager()) {
         NDArray part =
             model
                 .logits(hidden.get(chunk, new NDIndex("{}:{}", from, to)))
                 .logSoftmax(-1)
-                .gather(
-                    chunk.create(Arrays.copyOfRange(targets, from, to), new Shape(to - from, 1)), 1)
+                .gather(index, 1)
                 .reshape(to - from);
         part.attach(scope);
         parts.add(part);

@@ -126,7 +126,12 @@ public final class Sampler {
       for (int p = 0; p < promptIds.size(); p++) {
         for (int s = 0; s < k; s++) {
           copies[rows.size()] = p;
-          rows.add(new Row(p, s, promptIds.get(p).length, options.seed()));
+          rows.add(
+              new Row(
+                  p,
+                  s,
+                  promptIds.get(p).length,
+                  StreamSeeds.of(options.seed(), options.firstPromptIndex() + p, s)));
         }
       }
       try (NDManager step = request.newSubManager()) {
@@ -250,12 +255,15 @@ public final class Sampler {
     final List<Float> logprobs = new ArrayList<>();
     FinishReason finish;
 
-    Row(int promptIndex, int sampleIndex, int promptLength, long seed) {
+    /**
+     * @param streamSeed the seed of this row's random stream: distinct, reproducible and unrelated
+     *     per (seed, prompt in the whole batch, sample)
+     */
+    Row(int promptIndex, int sampleIndex, int promptLength, long streamSeed) {
       this.promptIndex = promptIndex;
       this.sampleIndex = sampleIndex;
       this.promptLength = promptLength;
-      // Distinct, reproducible, unrelated streams per (seed, prompt, sample).
-      this.random = new SplittableRandom(StreamSeeds.of(seed, promptIndex, sampleIndex));
+      this.random = new SplittableRandom(streamSeed);
     }
 
     int[] tokenArray() {

@@ -13,7 +13,13 @@ import java.util.List;
  * @param stop strings that end a completion (kept out of its text)
  */
 public record SamplingOptions(
-    int maxNewTokens, float temperature, float topP, int topK, long seed, List<String> stop) {
+    int maxNewTokens,
+    float temperature,
+    float topP,
+    int topK,
+    long seed,
+    List<String> stop,
+    int firstPromptIndex) {
 
   public SamplingOptions {
     if (maxNewTokens < 1) {
@@ -29,10 +35,19 @@ public record SamplingOptions(
     if (topK < 0) {
       throw new IllegalArgumentException("top_k must be ≥ 0, got " + topK);
     }
+    if (firstPromptIndex < 0) {
+      throw new IllegalArgumentException("first_prompt_index must be ≥ 0, got " + firstPromptIndex);
+    }
     stop = List.copyOf(stop);
     if (stop.stream().anyMatch(String::isEmpty)) {
       throw new IllegalArgumentException("stop strings must not be empty");
     }
+  }
+
+  /** Options for a whole batch (its first prompt is prompt 0 of the random streams). */
+  public SamplingOptions(
+      int maxNewTokens, float temperature, float topP, int topK, long seed, List<String> stop) {
+    this(maxNewTokens, temperature, topP, topK, seed, stop, 0);
   }
 
   /** Plain sampling from the policy (temperature 1, no truncation, no stop strings). */

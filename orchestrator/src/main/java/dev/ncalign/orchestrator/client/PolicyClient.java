@@ -147,12 +147,12 @@ public final class PolicyClient implements AutoCloseable {
    * sent with one seed would reuse the first slice's random streams; later slices get a seed mixed
    * with their offset instead. 0 (a fresh seed per request) stays 0.
    */
+  /**
+   * The part of a request that starts at prompt {@code firstPrompt}: same seed, its offset in the
+   * whole batch, so each completion draws the stream it would in one request to one replica.
+   */
   private static SamplingParams shardParams(SamplingParams params, int firstPrompt) {
-    if (firstPrompt == 0 || params.getSeed() == 0) {
-      return params;
-    }
-    long mixed = params.getSeed() ^ (firstPrompt * 0xD1B54A32D192ED03L);
-    return params.toBuilder().setSeed(mixed == 0 ? 1 : mixed).build();
+    return params.toBuilder().setFirstPromptIndex(firstPrompt).build();
   }
 
   /** Log-probs of the given responses under the live policy, one result per item in order. */

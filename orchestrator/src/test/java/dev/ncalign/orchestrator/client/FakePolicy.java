@@ -37,6 +37,8 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final List<List<String>> generated = new CopyOnWriteArrayList<>();
   final List<List<Conversation>> conversations = new CopyOnWriteArrayList<>();
   final List<Long> seeds = new CopyOnWriteArrayList<>();
+  final List<Integer> firstPrompts = new CopyOnWriteArrayList<>();
+  final List<Boolean> seeded = new CopyOnWriteArrayList<>();
   final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
   final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
   final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
@@ -78,6 +80,8 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
     conversations.add(request.getConversationsList());
     events.add("generate v" + version);
     seeds.add(request.getSampling().getSeed());
+    firstPrompts.add(request.getSampling().getFirstPromptIndex());
+    seeded.add(request.getSampling().hasSeed());
     // A conversation answers like a prompt of its last message.
     List<String> prompts = new ArrayList<>(request.getPromptsList());
     for (Conversation c : request.getConversationsList()) {

@@ -80,20 +80,21 @@ class PolicyClientTest {
   }
 
   @Test
-  void slicesOfOneSeededRequestGetDistinctSeeds() throws Exception {
+  void slicesOfOneSeededRequestKeepTheSeedAndCarryTheirOffset() throws Exception {
     FakePolicy a = new FakePolicy("a", 0);
     FakePolicy b = new FakePolicy("b", 0);
     PolicyClient client = client(List.of(servers.start(a), servers.start(b)), FAST);
 
     client.generate(prompts(4), 1, SamplingParams.newBuilder().setSeed(42).build());
-    List<Long> seeds = new ArrayList<>(a.seeds);
-    seeds.addAll(b.seeds);
-    assertTrue(seeds.contains(42L), seeds.toString());
-    assertEquals(2, seeds.stream().distinct().count(), seeds.toString());
+    // Each slice draws the streams of its prompts' places in the whole batch, so the completions
+    // do not depend on how many replicas shared it.
+    assertEquals(List.of(42L, 42L), List.of(a.seeds.get(0), b.seeds.get(0)));
+    List<Integer> offsets = new ArrayList<>(List.of(a.firstPrompts.get(0), b.firstPrompts.get(0)));
+    offsets.sort(null);
+    assertEquals(List.of(0, 2), offsets);
 
     client.generate(prompts(4), 1, SamplingParams.getDefaultInstance());
-    assertEquals(0L, a.seeds.get(1));
-    assertEquals(0L, b.seeds.get(1));
+    assertEquals(List.of(false, false), List.of(a.seeded.get(1), b.seeded.get(1)));
   }
 
   @Test

@@ -120,9 +120,18 @@ final class RequestValidator {
             "sampling.stop[" + i + "]", "must have 1 to " + MAX_STOP_LENGTH + " characters");
       }
     }
-    long seed = params.getSeed() == 0 ? SEEDS.nextLong() : params.getSeed();
+    long seed = params.hasSeed() ? params.getSeed() : SEEDS.nextLong();
+    if (params.getFirstPromptIndex() < 0) {
+      throw new InvalidRequestException("sampling.first_prompt_index", "must be below 2^31");
+    }
     return new SamplingOptions(
-        maxNewTokens, temperature, topP, (int) Math.min(topK, Integer.MAX_VALUE), seed, stop);
+        maxNewTokens,
+        temperature,
+        topP,
+        (int) Math.min(topK, Integer.MAX_VALUE),
+        seed,
+        stop,
+        params.getFirstPromptIndex());
   }
 
   /**
