@@ -3,7 +3,7 @@ package dev.ncalign.cli;
 import dev.ncalign.demo.DemoAssets;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
-import dev.ncalign.orchestrator.source.PromptSet;
+import dev.ncalign.orchestrator.source.Prompt;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
 import dev.ncalign.orchestrator.web.Dashboard;
@@ -65,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
     RoundPrinter printer = new RoundPrinter(out, config.run().rounds());
     try (AlignmentRun run = AlignmentRun.open(config, false, List.of(printer))) {
       out.println("run directory: " + config.run().dir() + "  (servers: " + run.servers() + ")");
-      List<String> shown = PromptSet.load(config.prompts().file()).evalPrompts(SHOWN_PROMPTS);
+      List<Prompt> shown = run.prompts().evalPrompts(SHOWN_PROMPTS);
       printSamples(
           out,
           "before training (policy v" + run.policyClient().info().get(0).getLiveVersion() + ")",
@@ -92,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void printSamples(
-      PrintStream out, String title, AlignmentRun run, List<String> prompts) {
+      PrintStream out, String title, AlignmentRun run, List<Prompt> prompts) {
     out.println("--- samples " + title + " ---");
     for (ScoredPrompt p : run.sampler().sample(prompts, SHOW_SEED).batch().prompts()) {
       for (ScoredResponse r : p.responses().subList(0, Math.min(2, p.responses().size()))) {

@@ -2,19 +2,17 @@ package dev.ncalign.lm.chat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,24 +37,8 @@ class ChatPromptTokensTest {
 
   @BeforeAll
   static void loadQwen() throws IOException {
-    try (InputStream in = new GZIPInputStream(resource("qwen3-tokenizer/tokenizer.json.gz"))) {
-      Files.copy(in, modelDir.resolve("tokenizer.json"));
-    }
-    try (InputStream in = resource("qwen3-tokenizer/tokenizer_config.json")) {
-      Files.copy(in, modelDir.resolve("tokenizer_config.json"));
-    }
-    // Only the ids matter to the codec; the sizes are Qwen3-0.6B's.
-    ModelConfig config =
-        ModelConfig.fromJson(
-            new ObjectMapper()
-                .readTree(
-                    """
-                {"architectures": ["Qwen2ForCausalLM"], "vocab_size": 151936, "hidden_size": 1024,
-                 "intermediate_size": 3072, "num_hidden_layers": 2, "num_attention_heads": 16,
-                 "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 40960,
-                 "eos_token_id": 151645, "pad_token_id": 151643}
-                """));
-    codec = TextCodec.load(modelDir.resolve("tokenizer.json"), config);
+    ChatTestModels.copyQwenTokenizer(modelDir);
+    codec = ChatTestModels.qwenCodec(modelDir);
     template = ChatTemplate.load(modelDir).orElseThrow();
   }
 
@@ -93,16 +75,13 @@ class ChatPromptTokensTest {
   }
 
   @Test
-  void everyGoldenQwenPromptTokenizesLikeTransformersJs() throws IOException {
-    JsonNode golden = new ObjectMapper().readTree(resource("chat/goldens/qwen3.json"));
+  void everyGoldenQwenPromptTokenizesLikeTransformersJs() {
     int checked = 0;
-    for (JsonNode c : golden.path("cases")) {
-      int[] expected = new int[c.path("token_ids").size()];
-      for (int i = 0; i < expected.length; i++) {
-        expected[i] = c.path("token_ids").get(i).asInt();
-      }
+    for (JsonNode c : ChatTestModels.qwenGoldens()) {
       assertArrayEquals(
-          expected, codec.encodeChatPrompt(c.path("prompt").asText()), c.path("name").asText());
+          ChatTestModels.goldenIds(c),
+          codec.encodeChatPrompt(c.path("prompt").asText()),
+          c.path("name").asText());
       checked++;
     }
     assertEquals(10, checked);
@@ -122,7 +101,33 @@ class ChatPromptTokensTest {
     assertTrue(promptIds.length > 4);
   }
 
-  private static InputStream resource(String path) {
-    return ChatTemplateGoldenTest.resource(path);
+  @Test
+  void theEncoderGivesEachGoldenConversationItsGoldenIds() {
+    ChatPromptEncoder encoder = new ChatPromptEncoder(Optional.of(template), "qwen3");
+    for (JsonNode c : ChatTestModels.qwenGoldens()) {
+      assertArrayEquals(
+          ChatTestModels.goldenIds(c),
+          encoder.encode(codec, ChatTestModels.messages(c)),
+          c.path("name").asText());
+    }
+  }
+
+  @Test
+  void anEncoderWithoutTemplateRefusesConversationsNamingTheModel() {
+    ChatPromptEncoder none = new ChatPromptEncoder(Optional.empty(), "/models/base");
+    assertFalse(none.available());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> none.encode(codec, List.of(ChatMessage.user("hi"))));
+    assertTrue(e.getMessage().startsWith("/models/base has no chat template"), e.getMessage());
+  }
+
+  @Test
+  void anEmptyConversationIsRefused() {
+    ChatPromptEncoder encoder = new ChatPromptEncoder(Optional.of(template), "qwen3");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> encoder.render(List.of()));
+    assertTrue(e.getMessage().contains("at least one message"), e.getMessage());
   }
 }

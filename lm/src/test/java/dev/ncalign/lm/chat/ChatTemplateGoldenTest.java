@@ -45,12 +45,7 @@ class ChatTemplateGoldenTest {
       Path modelDir = modelDir(golden);
       ChatTemplate template = ChatTemplate.load(modelDir, clock).orElseThrow();
       for (JsonNode c : golden.path("cases")) {
-        List<ChatMessage> messages = new ArrayList<>();
-        c.path("messages")
-            .forEach(
-                m ->
-                    messages.add(
-                        new ChatMessage(m.path("role").asText(), m.path("content").asText())));
+        List<ChatMessage> messages = ChatTestModels.messages(c);
         tests.add(
             DynamicTest.dynamicTest(
                 name + " / " + c.path("name").asText(),

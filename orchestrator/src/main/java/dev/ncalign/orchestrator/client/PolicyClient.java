@@ -2,6 +2,7 @@ package dev.ncalign.orchestrator.client;
 
 import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.Conversation;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.GetInfoRequest;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -71,19 +73,53 @@ public final class PolicyClient implements AutoCloseable {
    *     versions (push the current weights to every replica first)
    */
   public GenerateResponse generate(List<String> prompts, int k, SamplingParams params) {
+    return generate(prompts, GenerateRequest.Builder::addAllPrompts, k, params);
+  }
+
+  /**
+   * K completions for every conversation, which the servers render with their model's chat
+   * template; otherwise as {@link #generate(List, int, SamplingParams)}.
+   */
+  public GenerateResponse generateConversations(
+      List<Conversation> conversations, int k, SamplingParams params) {
+    return generate(conversations, GenerateRequest.Builder::addAllConversations, k, params);
+  }
+
+  /**
+   * Refuses replicas whose model has no chat template, before a run sends them conversations.
+   *
+   * @throws IllegalStateException naming the first such replica, in one line
+   */
+  public void requireChatTemplate() {
+    for (Map.Entry<String, PolicyInfo> e :
+        replicas.callEach("GetInfo", PolicyClient::getInfo).entrySet()) {
+      if (!e.getValue().getChatTemplate()) {
+        throw new IllegalStateException(
+            "policy replica "
+                + e.getKey()
+                + " serves "
+                + e.getValue().getModelPath()
+                + ", which has no chat template: prompts.chat: true needs a chat model");
+      }
+    }
+  }
+
+  /** Generate with prompts of either kind, {@code add} putting a slice of them into a request. */
+  private <T> GenerateResponse generate(
+      List<T> prompts,
+      BiConsumer<GenerateRequest.Builder, List<T>> add,
+      int k,
+      SamplingParams params) {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("no prompts to generate for");
     }
-    List<List<String>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
+    List<List<T>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
     List<GenerateRequest> requests = new ArrayList<>();
     int start = 0;
-    for (List<String> shard : shards) {
-      requests.add(
-          GenerateRequest.newBuilder()
-              .addAllPrompts(shard)
-              .setNumSamples(k)
-              .setSampling(shardParams(params, start))
-              .build());
+    for (List<T> shard : shards) {
+      GenerateRequest.Builder request = GenerateRequest.newBuilder();
+      add.accept(request, shard);
+      requests.add(request.setNumSamples(k).setSampling(shardParams(params, start)).build());
       start += shard.size();
     }
     List<GenerateResponse> parts =

@@ -81,6 +81,12 @@ public final class ConfigValidator {
       nonEmpty(c.grid().modes(), "grid.modes");
       nonEmpty(c.grid().seeds(), "grid.seeds");
     }
+    if (p.chat() && trainsOffline(c)) {
+      // An offline dataset stores prompt text, not conversations; its prompts are tokenized plain.
+      throw new ConfigException(
+          "prompts.chat: true needs mode online, without offline grid cells (offline datasets"
+              + " hold prompt text)");
+    }
   }
 
   /**
@@ -96,12 +102,16 @@ public final class ConfigValidator {
       directory(c.reward().model(), "reward.model");
     }
     file(c.prompts().file(), "prompts.file");
-    boolean offline =
-        c.mode() == Mode.OFFLINE || (c.grid() != null && c.grid().modes().contains(Mode.OFFLINE));
-    if (offline) {
+    if (trainsOffline(c)) {
       file(c.offline().dataset(), "offline.dataset");
     }
     file(c.clients().tokenFile(), "clients.token_file");
+  }
+
+  /** Whether the run, or a cell of its grid, trains on an offline dataset. */
+  private static boolean trainsOffline(RunConfig c) {
+    return c.mode() == Mode.OFFLINE
+        || (c.grid() != null && c.grid().modes().contains(Mode.OFFLINE));
   }
 
   private static void service(RunConfig.Service s, String name) {

@@ -60,8 +60,13 @@ public record RunConfig(
   public record Sampling(
       int promptsPerRound, int k, int maxNewTokens, double temperature, double topP, int topK) {}
 
-  /** Where prompts come from: a JSONL file of {@code {"prompt": ...}} lines. */
-  public record Prompts(Path file, int evalCount, int evalEvery) {}
+  /**
+   * Where prompts come from: a JSONL file of {@code {"prompt": ...}} lines, or with {@code chat}
+   * also {@code {"messages": [{"role": ..., "content": ...}]}} lines, sent as conversations the
+   * policy server renders with its model's chat template (a {@code prompt} line is then one user
+   * message).
+   */
+  public record Prompts(Path file, int evalCount, int evalEvery, boolean chat) {}
 
   /** Offline training on a fixed dataset. */
   public record Offline(Path dataset, int epochs) {}
@@ -112,7 +117,7 @@ public record RunConfig(
         new Loss(LossType.NCA, 0.1, 1.0),
         new Optimizer(2.0e-4, 0.0, 2, 1.0, 2, 2048, 1, LrSchedule.COSINE),
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
-        new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2),
+        new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2, false),
         new Offline(null, 4),
         new Clients(60, 3, 60, null, "auto"),
         new Dashboard(0),

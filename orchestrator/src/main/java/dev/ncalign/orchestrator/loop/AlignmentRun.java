@@ -1,11 +1,13 @@
 package dev.ncalign.orchestrator.loop;
 
 import ai.djl.engine.Engine;
+import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.WeightDType;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.WeightPublisher;
+import dev.ncalign.orchestrator.config.ConfigException;
 import dev.ncalign.orchestrator.config.LrSchedule;
 import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.config.RunConfig;
@@ -43,6 +45,7 @@ public final class AlignmentRun implements AutoCloseable {
   private final CausalLm policy;
   private final Learner learner;
   private final OnlineSampler sampler;
+  private final PromptSet prompts;
   private final AlignmentLoop loop;
   private final int firstRound;
 
@@ -68,7 +71,11 @@ public final class AlignmentRun implements AutoCloseable {
             .optimizer()
             .load(store.checkpointPath(state.get()).resolve(AlignmentLoop.OPTIMIZER_FILE));
       }
-      PromptSet prompts = PromptSet.load(config.prompts().file());
+      prompts = PromptSet.load(config.prompts().file(), chatEncoder(config));
+      if (config.prompts().chat()) {
+        // Before round 1: a replica without a template would refuse every conversation.
+        services.policy().requireChatTemplate();
+      }
       sampler =
           new OnlineSampler(
               services.policy(), services.reward(), policy.codec(), config.sampling());
@@ -141,6 +148,30 @@ public final class AlignmentRun implements AutoCloseable {
 
   public OnlineSampler sampler() {
     return sampler;
+  }
+
+  /** The run's training and held-out prompts. */
+  public PromptSet prompts() {
+    return prompts;
+  }
+
+  /**
+   * With {@code prompts.chat}, the base policy's chat template, which renders the prompt file's
+   * conversations as the policy servers will (the text the learner tokenizes).
+   */
+  private Optional<ChatPromptEncoder> chatEncoder(RunConfig config) {
+    if (!config.prompts().chat()) {
+      return Optional.empty();
+    }
+    ChatPromptEncoder encoder = track(ChatPromptEncoder.load(config.policy().model()));
+    if (!encoder.available()) {
+      throw new ConfigException(
+          "prompts.chat: true, but policy.model "
+              + config.policy().model()
+              + " has no chat template (chat_template.jinja or tokenizer_config.json"
+              + " chat_template)");
+    }
+    return Optional.of(encoder);
   }
 
   public PolicyClient policyClient() {

@@ -2,12 +2,14 @@ package dev.ncalign.orchestrator.source;
 
 import dev.ncalign.lm.model.ModelConfig;
 import dev.ncalign.lm.model.TextCodec;
+import dev.ncalign.orchestrator.config.ConfigException;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.launch.Services;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.IntConsumer;
 
 /**
@@ -25,6 +27,11 @@ public final class DatasetCollector {
    */
   public static List<ScoredPrompt> collect(
       RunConfig config, Services services, int count, IntConsumer progress) {
+    if (config.prompts().chat()) {
+      // A dataset row stores its prompt as text, which offline training tokenizes as plain text.
+      throw new ConfigException(
+          "prompts.chat: true is for online runs; collect writes an offline dataset of plain prompts");
+    }
     Path model = config.policy().model();
     try (TextCodec codec =
         TextCodec.load(
@@ -32,7 +39,7 @@ public final class DatasetCollector {
       OnlineSource source =
           new OnlineSource(
               new OnlineSampler(services.policy(), services.reward(), codec, config.sampling()),
-              PromptSet.load(config.prompts().file()),
+              PromptSet.load(config.prompts().file(), Optional.empty()),
               config.sampling().promptsPerRound(),
               config.run().seed());
       List<ScoredPrompt> rows = new ArrayList<>(count);

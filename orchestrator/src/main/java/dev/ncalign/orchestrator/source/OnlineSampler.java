@@ -34,16 +34,19 @@ public final class OnlineSampler {
     this.sampling = sampling;
   }
 
-  /** K scored samples for each of {@code texts}, drawn with {@code sampleSeed}. */
-  public Rollout sample(List<String> texts, long sampleSeed) {
+  /**
+   * K scored samples for each prompt, drawn with {@code sampleSeed}. Conversations go to the policy
+   * as conversations; the reward model and the record see each prompt's {@link Prompt#text}.
+   */
+  public Rollout sample(List<Prompt> prompts, long sampleSeed) {
     long start = System.nanoTime();
-    GenerateResponse generated = policy.generate(texts, sampling.k(), params(sampleSeed));
+    GenerateResponse generated = generate(prompts, params(sampleSeed));
     long generatedAt = System.nanoTime();
     List<ScoreItem> items = new ArrayList<>();
     for (Completion c : generated.getCompletionsList()) {
       items.add(
           ScoreItem.newBuilder()
-              .setPrompt(texts.get(c.getPromptIndex()))
+              .setPrompt(prompts.get(c.getPromptIndex()).text())
               .setResponse(c.getText())
               .build());
     }
@@ -51,7 +54,7 @@ public final class OnlineSampler {
     long scoredAt = System.nanoTime();
 
     List<List<ScoredResponse>> byPrompt = new ArrayList<>();
-    texts.forEach(t -> byPrompt.add(new ArrayList<>()));
+    prompts.forEach(t -> byPrompt.add(new ArrayList<>()));
     long tokens = 0;
     for (int i = 0; i < generated.getCompletionsCount(); i++) {
       Completion c = generated.getCompletions(i);
@@ -60,8 +63,10 @@ public final class OnlineSampler {
       tokens += response.tokenIds().length;
     }
     List<ScoredPrompt> scored = new ArrayList<>();
-    for (int p = 0; p < texts.size(); p++) {
-      scored.add(new ScoredPrompt(texts.get(p), codec.encodePrompt(texts.get(p)), byPrompt.get(p)));
+    for (int p = 0; p < prompts.size(); p++) {
+      Prompt prompt = prompts.get(p);
+      // The ids the server conditioned on: a conversation's rendering without added specials.
+      scored.add(new ScoredPrompt(prompt.text(), prompt.ids(codec), byPrompt.get(p)));
     }
     return new Rollout(
         new RewardBatch(scored),
@@ -91,6 +96,18 @@ public final class OnlineSampler {
     }
     return new ScoredResponse(
         c.getText(), ids, reward, new Sample(c.getPolicyVersion(), c.getFinishReason(), logprobs));
+  }
+
+  /** One Generate for prompts of one kind (a prompt set is all plain or all conversations). */
+  private GenerateResponse generate(List<Prompt> prompts, SamplingParams params) {
+    if (prompts.stream().allMatch(Prompt::isChat)) {
+      return policy.generateConversations(
+          prompts.stream().map(Prompt::conversation).toList(), sampling.k(), params);
+    }
+    if (prompts.stream().anyMatch(Prompt::isChat)) {
+      throw new IllegalArgumentException("a batch mixes plain prompts and conversations");
+    }
+    return policy.generate(prompts.stream().map(Prompt::text).toList(), sampling.k(), params);
   }
 
   private SamplingParams params(long sampleSeed) {

@@ -2,6 +2,7 @@ package dev.ncalign.orchestrator.client;
 
 import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.Conversation;
 import dev.ncalign.proto.v1.FinishReason;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
@@ -18,6 +19,7 @@ import dev.ncalign.proto.v1.WeightHeader;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,6 +35,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final String name;
   final int maxPrompts;
   final List<List<String>> generated = new CopyOnWriteArrayList<>();
+  final List<List<Conversation>> conversations = new CopyOnWriteArrayList<>();
   final List<Long> seeds = new CopyOnWriteArrayList<>();
   final List<Integer> firstPrompts = new CopyOnWriteArrayList<>();
   final List<Boolean> seeded = new CopyOnWriteArrayList<>();
@@ -60,6 +63,9 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   /** "push vN" and "generate vN" in the order they happened, N the version after / served. */
   final List<String> events = new CopyOnWriteArrayList<>();
 
+  /** What GetInfo reports as chat_template. */
+  volatile boolean chatTemplate;
+
   FakePolicy(String name, int maxPrompts) {
     this.name = name;
     this.maxPrompts = maxPrompts;
@@ -71,18 +77,24 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
       return;
     }
     generated.add(request.getPromptsList());
+    conversations.add(request.getConversationsList());
     events.add("generate v" + version);
     seeds.add(request.getSampling().getSeed());
     firstPrompts.add(request.getSampling().getFirstPromptIndex());
     seeded.add(request.getSampling().hasSeed());
+    // A conversation answers like a prompt of its last message.
+    List<String> prompts = new ArrayList<>(request.getPromptsList());
+    for (Conversation c : request.getConversationsList()) {
+      prompts.add(c.getMessages(c.getMessagesCount() - 1).getContent());
+    }
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
-    for (int p = 0; p < request.getPromptsCount(); p++) {
+    for (int p = 0; p < prompts.size(); p++) {
       for (int s = 0; s < request.getNumSamples(); s++) {
         Completion.Builder completion =
             Completion.newBuilder()
                 .setPromptIndex(p)
                 .setSampleIndex(s)
-                .setText(name + ":" + request.getPrompts(p) + "#" + s)
+                .setText(name + ":" + prompts.get(p) + "#" + s)
                 .setPolicyVersion(version);
         if (sampleTokens) {
           int[] ids = sampledIds(p, s);
@@ -177,6 +189,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
             .setLiveVersion(version)
             .setMaxPrompts(maxPrompts)
             .setMaxNumSamples(4)
+            .setChatTemplate(chatTemplate)
             .build());
     out.onCompleted();
   }

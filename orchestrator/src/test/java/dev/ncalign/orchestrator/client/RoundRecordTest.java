@@ -16,6 +16,7 @@ import dev.ncalign.orchestrator.loop.LoopSettings;
 import dev.ncalign.orchestrator.loss.LossType;
 import dev.ncalign.orchestrator.source.HeldOutEvaluator;
 import dev.ncalign.orchestrator.source.OnlineSampler;
+import dev.ncalign.orchestrator.source.Prompt;
 import dev.ncalign.orchestrator.source.PromptSet;
 import dev.ncalign.orchestrator.source.Rollout;
 import dev.ncalign.orchestrator.store.RoundMetrics;
@@ -51,20 +52,14 @@ class RoundRecordTest {
   void theLearnerTrainsOnExactlyTheServersTokenIds() throws Exception {
     FakePolicy fake = new FakePolicy("a", 0);
     fake.sampleTokens = true;
-    List<String> texts = List.of("the cat sat", "a dog ran");
+    List<Prompt> texts = List.of(Prompt.plain("the cat sat"), Prompt.plain("a dog ran"));
     try (PolicyClient policyClient =
             new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
         RewardClient rewardClient =
             new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
         CausalLm policy = TestModels.loadTiny();
         CausalLm reference = TestModels.loadTiny();
-        Learner learner =
-            new Learner(
-                policy,
-                reference,
-                new LearnerSettings(
-                    LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
-                1)) {
+        Learner learner = ncaLearner(policy, reference)) {
       OnlineSampler sampler =
           new OnlineSampler(
               policyClient,
@@ -121,20 +116,14 @@ class RoundRecordTest {
   void anUpdateThatLeavesNonFiniteWeightsStopsTheRunBeforeAnyPushOrCheckpoint() throws Exception {
     FakePolicy fake = new FakePolicy("a", 0);
     fake.sampleTokens = true;
-    List<String> texts = List.of("the cat sat", "a dog ran");
+    List<Prompt> texts = List.of(Prompt.plain("the cat sat"), Prompt.plain("a dog ran"));
     try (PolicyClient policyClient =
             new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
         RewardClient rewardClient =
             new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
         CausalLm policy = TestModels.loadTiny();
         CausalLm reference = TestModels.loadTiny();
-        Learner learner =
-            new Learner(
-                policy,
-                reference,
-                new LearnerSettings(
-                    LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
-                1)) {
+        Learner learner = ncaLearner(policy, reference)) {
       OnlineSampler sampler =
           new OnlineSampler(
               policyClient,
@@ -169,6 +158,16 @@ class RoundRecordTest {
       assertTrue(RunStore.open(dir).metrics().isEmpty(), "no row recorded");
       assertTrue(RunStore.open(dir).resume().isEmpty(), "no checkpoint to resume from");
     }
+  }
+
+  /** An NCA learner with one optimizer step per round (a 4096-token minibatch, lr 1e-3). */
+  static Learner ncaLearner(CausalLm policy, CausalLm reference) {
+    return new Learner(
+        policy,
+        reference,
+        new LearnerSettings(
+            LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
+        1);
   }
 
   /** Mean over prompts of log π(best response | prompt), scored here from the rollout's ids. */

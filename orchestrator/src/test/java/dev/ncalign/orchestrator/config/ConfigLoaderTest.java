@@ -107,6 +107,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void promptsChatIsABooleanForOnlineRuns() {
+    assertFalse(ConfigLoader.parse("", List.of()).prompts().chat());
+    assertTrue(ConfigLoader.parse("prompts: {chat: true}\n", List.of()).prompts().chat());
+    assertError("config error: prompts.chat: expected", "prompts: {chat: maybe}\n");
+    assertEquals(
+        "config error: prompts.chat: true needs mode online, without offline grid cells (offline"
+            + " datasets hold prompt text)",
+        errorOf("mode: offline\noffline: {dataset: d.jsonl}\nprompts: {chat: true}\n"));
+    assertEquals(
+        errorOf("mode: offline\noffline: {dataset: d.jsonl}\nprompts: {chat: true}\n"),
+        errorOf("grid: {modes: [online, offline]}\nprompts: {chat: true}\n"));
+  }
+
+  @Test
   void invalidYamlIsOneLine() {
     String message = errorOf("loss: {beta: [\n");
     assertTrue(message.startsWith("config error: the configuration: invalid YAML"), message);

@@ -53,8 +53,8 @@ class BatchSourcesTest {
     for (int i = 0; i < 10; i++) {
       prompts.add("p" + i);
     }
-    PromptSet set = PromptSet.split(prompts);
-    assertEquals(List.of("p4", "p9"), set.eval());
+    PromptSet set = PromptSet.plain(prompts);
+    assertEquals(List.of(Prompt.plain("p4"), Prompt.plain("p9")), set.eval());
     assertEquals(8, set.train().size());
     assertEquals(
         set.forRound(7, 3, 8), set.forRound(7, 3, 8), "a resumed run draws the same prompts");
@@ -63,7 +63,8 @@ class BatchSourcesTest {
         new HashSet<>(set.forRound(7, 3, 8)),
         "no repeats while they last");
     assertNotEquals(set.forRound(7, 3, 8), set.forRound(7, 4, 8));
-    assertEquals(List.of("p4", "p9", "p4"), set.evalPrompts(3));
+    assertEquals(
+        List.of(Prompt.plain("p4"), Prompt.plain("p9"), Prompt.plain("p4")), set.evalPrompts(3));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.ncalign.policy.serving;
 
 import ai.djl.ndarray.NDManager;
+import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.SequenceLogprobs;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -42,16 +44,25 @@ public final class Policy {
   private final PolicyLimits limits;
   private final String modelPath;
   private final PolicyMetrics metrics;
+  private final PromptEncoding prompts;
   private final dev.ncalign.proto.v1.ModelFingerprint fingerprint;
   private final Sampler sampler = new Sampler();
 
-  /** A policy whose work is recorded in {@code metrics}. */
+  /**
+   * A policy whose work is recorded in {@code metrics}; {@code chat} renders conversations (it may
+   * hold no template: then conversations are refused).
+   */
   public Policy(
-      PolicyRegistry registry, PolicyLimits limits, String modelPath, PolicyMetrics metrics) {
+      PolicyRegistry registry,
+      PolicyLimits limits,
+      String modelPath,
+      PolicyMetrics metrics,
+      ChatPromptEncoder chat) {
     this.registry = registry;
     this.limits = limits;
     this.modelPath = modelPath;
     this.metrics = metrics;
+    this.prompts = new PromptEncoding(chat);
     // Hashed once: the base directory does not change while the server runs.
     this.fingerprint =
         Files.isDirectory(Path.of(modelPath)) ? fingerprint(Path.of(modelPath)) : null;
@@ -67,9 +78,14 @@ public final class Policy {
         .build();
   }
 
-  /** A policy without metrics. */
+  /** A policy without metrics and without a chat template. */
   public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath) {
-    this(registry, limits, modelPath, PolicyMetrics.disabled());
+    this(
+        registry,
+        limits,
+        modelPath,
+        PolicyMetrics.disabled(),
+        new ChatPromptEncoder(Optional.empty(), modelPath));
   }
 
   /** Samples num_samples completions per prompt on the live version; stops early when cancelled. */
@@ -77,13 +93,13 @@ public final class Policy {
     try (PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
       int context = lm.config().maxPositionEmbeddings();
-      List<int[]> prompts = new ArrayList<>();
+      List<int[]> prompts = this.prompts.generatePrompts(request, lm.codec());
       int longest = 0;
-      for (int i = 0; i < request.getPromptsCount(); i++) {
-        int[] ids = lm.codec().encodePrompt(request.getPrompts(i));
+      for (int i = 0; i < prompts.size(); i++) {
+        int[] ids = prompts.get(i);
         if (ids.length == 0 || ids.length >= context) {
           throw new InvalidRequestException(
-              "prompts[" + i + "]",
+              PromptEncoding.generateField(request, i),
               ids.length
                   + " tokens; must be 1 to "
                   + (context - 1)
@@ -91,7 +107,6 @@ public final class Policy {
                   + context
                   + ")");
         }
-        prompts.add(ids);
         longest = Math.max(longest, ids.length);
       }
       int maxNew =
@@ -122,7 +137,7 @@ public final class Policy {
       List<int[]> responses = new ArrayList<>();
       for (int i = 0; i < request.getItemsCount(); i++) {
         LogprobsItem item = request.getItems(i);
-        int[] prompt = codec.encodePrompt(item.getPrompt());
+        int[] prompt = this.prompts.logprobsPrompt(item, i, codec);
         int[] response = codec.encodeResponse(item.getResponse());
         if (prompt.length == 0 || prompt.length + response.length > context) {
           throw new InvalidRequestException(
@@ -192,6 +207,7 @@ public final class Policy {
           .setMaxPrompts(limits.maxPrompts())
           .setMaxWeightBytes(limits.maxWeightBytes())
           .setMaxChars(limits.text().maxChars())
+          .setChatTemplate(prompts.chatTemplate())
           .build();
     }
   }

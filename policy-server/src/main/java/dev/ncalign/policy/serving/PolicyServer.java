@@ -2,6 +2,7 @@ package dev.ncalign.policy.serving;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.policy.metrics.PolicyMetrics;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
@@ -31,10 +32,12 @@ public final class PolicyServer extends ShellServer {
   private static final Duration GRACE = Duration.ofSeconds(30);
 
   private final PolicyRegistry registry;
+  private final ChatPromptEncoder chat;
 
-  private PolicyServer(GrpcServerShell shell, PolicyRegistry registry) {
+  private PolicyServer(GrpcServerShell shell, PolicyRegistry registry, ChatPromptEncoder chat) {
     super(shell);
     this.registry = registry;
+    this.chat = chat;
   }
 
   /** Loads the model, binds, and starts serving. */
@@ -43,6 +46,14 @@ public final class PolicyServer extends ShellServer {
     BearerTokenInterceptor token = pushToken(options, listen.address());
     CausalLm model =
         CausalLm.load(options.modelDir(), resolveDevice(options.device()), options.dtype());
+    ChatPromptEncoder chat;
+    try {
+      // Once per model: the first template of a JVM costs seconds of CPU.
+      chat = ChatPromptEncoder.load(options.modelDir());
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
     PolicyRegistry registry = new PolicyRegistry(model);
     PrometheusMeterRegistry meters = GrpcServerShell.newMeterRegistry();
     Policy policy =
@@ -50,7 +61,8 @@ public final class PolicyServer extends ShellServer {
             registry,
             options.limits(),
             options.modelDir().toAbsolutePath().toString(),
-            new PolicyMetrics(meters, registry::liveVersion));
+            new PolicyMetrics(meters, registry::liveVersion),
+            chat);
     GrpcServerShell shell;
     try {
       shell =
@@ -63,20 +75,22 @@ public final class PolicyServer extends ShellServer {
               GRACE);
     } catch (RuntimeException e) {
       registry.close();
+      chat.close();
       throw e;
     }
     LOG.info(
-        "serving {} ({} parameters, {}) on {}:{}, device {}{}",
+        "serving {} ({} parameters, {}{}) on {}:{}, device {}{}",
         options.modelDir(),
         model.parameterCount(),
         model.dtype(),
+        chat.available() ? ", chat template" : "",
         listen.bind(),
         shell.port(),
         model.manager().getDevice(),
         shell.metricsPort() == ShellOptions.METRICS_OFF
             ? ""
             : ", metrics on port " + shell.metricsPort());
-    return new PolicyServer(shell, registry);
+    return new PolicyServer(shell, registry, chat);
   }
 
   /**
@@ -107,12 +121,13 @@ public final class PolicyServer extends ShellServer {
 
   /**
    * Stops accepting calls, lets running ones finish (up to 30 s), stops the metrics endpoint, frees
-   * the model.
+   * the model and its chat template.
    */
   @Override
   public void close() {
     shell.close();
     registry.close();
+    chat.close();
   }
 
   /**

@@ -1,7 +1,10 @@
 package dev.ncalign.policy.serving;
 
 import dev.ncalign.lm.sampling.SamplingOptions;
+import dev.ncalign.proto.v1.ChatMessage;
+import dev.ncalign.proto.v1.Conversation;
 import dev.ncalign.proto.v1.GenerateRequest;
+import dev.ncalign.proto.v1.LogprobsItem;
 import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.SamplingParams;
 import dev.ncalign.serving.InvalidRequestException;
@@ -9,9 +12,9 @@ import java.security.SecureRandom;
 import java.util.List;
 
 /**
- * Checks the parts of a request that need no tokenizer (counts, K, characters per text) before the
- * {@link Policy} sees it, and turns proto defaults (0 = unset) into concrete values. Every failure
- * is an {@link InvalidRequestException} naming the proto field.
+ * Checks the parts of a request that need no tokenizer (counts, K, characters per text and message)
+ * before the {@link Policy} sees it, and turns proto defaults (0 = unset) into concrete values.
+ * Every failure is an {@link InvalidRequestException} naming the proto field.
  */
 final class RequestValidator {
 
@@ -25,15 +28,21 @@ final class RequestValidator {
     this.limits = limits;
   }
 
-  /** Checks prompt count, K and the length of every prompt. */
+  /**
+   * Checks that exactly one of prompts / conversations is set, their count, K and the length of
+   * every prompt and message.
+   */
   void check(GenerateRequest request) {
-    if (request.getPromptsCount() == 0) {
-      throw new InvalidRequestException("prompts", "must not be empty");
-    }
-    if (request.getPromptsCount() > limits.maxPrompts()) {
+    boolean chat = request.getConversationsCount() > 0;
+    if (chat == (request.getPromptsCount() > 0)) {
       throw new InvalidRequestException(
-          "prompts",
-          request.getPromptsCount() + " prompts exceed the limit of " + limits.maxPrompts());
+          "prompts", "exactly one of prompts / conversations must be non-empty");
+    }
+    int count = chat ? request.getConversationsCount() : request.getPromptsCount();
+    if (count > limits.maxPrompts()) {
+      throw new InvalidRequestException(
+          chat ? "conversations" : "prompts",
+          count + " prompts exceed the limit of " + limits.maxPrompts());
     }
     long k = Integer.toUnsignedLong(request.getNumSamples());
     if (k < 1 || k > limits.maxNumSamples()) {
@@ -42,6 +51,9 @@ final class RequestValidator {
     }
     for (int i = 0; i < request.getPromptsCount(); i++) {
       limits.text().check("prompts[" + i + "]", request.getPrompts(i));
+    }
+    for (int i = 0; i < request.getConversationsCount(); i++) {
+      check("conversations[" + i + "]", request.getConversations(i));
     }
   }
 
@@ -56,8 +68,28 @@ final class RequestValidator {
               + request.getItemsCount());
     }
     for (int i = 0; i < request.getItemsCount(); i++) {
-      limits.text().check("items[" + i + "].prompt", request.getItems(i).getPrompt());
-      limits.text().check("items[" + i + "].response", request.getItems(i).getResponse());
+      LogprobsItem item = request.getItems(i);
+      if (item.hasConversation()) {
+        if (!item.getPrompt().isEmpty()) {
+          throw new InvalidRequestException(
+              "items[" + i + "]", "set prompt or conversation, not both");
+        }
+        check("items[" + i + "].conversation", item.getConversation());
+      }
+      limits.text().check("items[" + i + "].prompt", item.getPrompt());
+      limits.text().check("items[" + i + "].response", item.getResponse());
+    }
+  }
+
+  /** A conversation has messages, and no role or content longer than the character limit. */
+  private void check(String field, Conversation conversation) {
+    if (conversation.getMessagesCount() == 0) {
+      throw new InvalidRequestException(field, "a conversation needs at least one message");
+    }
+    for (int j = 0; j < conversation.getMessagesCount(); j++) {
+      ChatMessage m = conversation.getMessages(j);
+      limits.text().check(field + ".messages[" + j + "].role", m.getRole());
+      limits.text().check(field + ".messages[" + j + "].content", m.getContent());
     }
   }
 
