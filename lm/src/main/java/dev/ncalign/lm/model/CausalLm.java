@@ -52,6 +52,12 @@ public final class CausalLm implements AutoCloseable {
   private final CausalLmBlock block;
   private final Path sourceDir;
 
+  /** Added to the frozen linear layers in every forward (LoRA); null for the plain model. */
+  private final LinearAdapter adapter;
+
+  /** The model whose weights this adapter view shares; null when this instance owns them. */
+  private final CausalLm base;
+
   private CausalLm(
       ModelConfig config, ObjectNode rawConfig, TextCodec codec, Device device, Path sourceDir) {
     this.config = config;
@@ -61,6 +67,55 @@ public final class CausalLm implements AutoCloseable {
     this.model = new LlamaForCausalLm(config, manager);
     this.block = new CausalLmBlock(model, config.vocabSize(), manager);
     this.sourceDir = sourceDir;
+    this.adapter = null;
+    this.base = null;
+  }
+
+  /** An adapter view: {@code base}'s weights, with {@code adapter} added in the forward. */
+  private CausalLm(CausalLm base, LinearAdapter adapter) {
+    this.config = base.config;
+    this.rawConfig = base.rawConfig;
+    this.codec = base.codec;
+    this.manager = base.manager;
+    this.model = base.model;
+    this.block = base.block;
+    this.sourceDir = base.sourceDir;
+    this.adapter = adapter;
+    this.base = base;
+  }
+
+  /**
+   * This model's weights, frozen, with {@code adapter} added to the linear layers it targets. The
+   * view shares the weights (no copy) and owns the adapter: closing it closes the adapter, never
+   * the weights, so this model must outlive its views. This model itself stays adapter-free, which
+   * makes it the reference π_ref of a LoRA run. Freezing turns gradient tracking off on every base
+   * weight, so a backward pass through the view reaches the adapter's parameters only.
+   */
+  public CausalLm withAdapter(LinearAdapter adapter) {
+    if (base != null) {
+      throw new IllegalStateException("already an adapter view; add adapters to the base model");
+    }
+    for (Parameter p : parameters().values()) {
+      p.getArray().setRequiresGradient(false);
+    }
+    return new CausalLm(this, java.util.Objects.requireNonNull(adapter, "adapter"));
+  }
+
+  /** The adapter this view adds, or null for a plain model. */
+  public LinearAdapter adapter() {
+    return adapter;
+  }
+
+  /** The model whose weights this adapter view shares; this model itself when it is plain. */
+  public CausalLm base() {
+    return base == null ? this : base;
+  }
+
+  /**
+   * What a learner updates: the adapter's parameters for an adapter view, every weight otherwise.
+   */
+  public Map<String, Parameter> trainableParameters() {
+    return adapter == null ? parameters() : adapter.parameters();
   }
 
   /** Loads an HF model directory onto {@code device}. */
@@ -92,6 +147,7 @@ public final class CausalLm implements AutoCloseable {
    * new weight version into while this one keeps serving (hot-swap).
    */
   public CausalLm newStandby() {
+    // A standby holds a full weight set; an adapter view's is its base's architecture.
     return new CausalLm(config, rawConfig, codec.retain(), manager.getDevice(), sourceDir);
   }
 
@@ -100,6 +156,7 @@ public final class CausalLm implements AutoCloseable {
    * source.
    */
   public void save(Path modelDir) {
+    requirePlain("save");
     try {
       Files.createDirectories(modelDir);
       ObjectNode out = rawConfig.deepCopy();
@@ -144,8 +201,8 @@ public final class CausalLm implements AutoCloseable {
   }
 
   /**
-   * Trainable parameters by HF tensor name, in model order. Their arrays require gradients; a tied
-   * lm_head is not listed separately (it is {@code model.embed_tokens.weight}).
+   * The weights by HF tensor name, in model order (an adapter view's are its base's, frozen). A
+   * tied lm_head is not listed separately (it is {@code model.embed_tokens.weight}).
    */
   public Map<String, Parameter> parameters() {
     return model.parameters();
@@ -167,7 +224,7 @@ public final class CausalLm implements AutoCloseable {
    * extending {@code cache} when given. Results belong to the inputs' NDManager.
    */
   public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
-    return model.forward(inputIds, positionIds, mask, cache);
+    return model.forward(inputIds, positionIds, mask, cache, adapter);
   }
 
   /**
@@ -248,6 +305,7 @@ public final class CausalLm implements AutoCloseable {
 
   /** Writes every weight as F32 under its HF name, one tensor at a time. */
   public void writeSafetensors(OutputStream out) {
+    requirePlain("writeSafetensors");
     Map<String, long[]> shapes = new LinkedHashMap<>();
     parameters().forEach((name, p) -> shapes.put(name, p.getArray().getShape().getShape()));
     Safetensors.write(out, shapes, name -> parameters().get(name).getArray().toFloatArray());
@@ -262,6 +320,7 @@ public final class CausalLm implements AutoCloseable {
    * @throws IllegalArgumentException naming the offending tensor
    */
   public void loadSafetensors(InputStream in) {
+    requirePlain("loadSafetensors");
     Safetensors.Reader reader = new Safetensors.Reader(in);
     Map<String, Parameter> parameters = parameters();
     for (Safetensors.TensorInfo info : reader.header().values()) {
@@ -311,8 +370,22 @@ public final class CausalLm implements AutoCloseable {
         : null;
   }
 
+  /**
+   * The base weights alone would silently drop the adapter: save the adapter (PEFT) or merge it.
+   */
+  private void requirePlain(String operation) {
+    if (base != null) {
+      throw new IllegalStateException(
+          operation + " works on plain weights; this is a LoRA adapter view of them");
+    }
+  }
+
   @Override
   public void close() {
+    if (base != null) {
+      adapter.close();
+      return;
+    }
     manager.close();
     codec.close();
   }

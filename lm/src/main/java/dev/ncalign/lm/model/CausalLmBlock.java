@@ -46,6 +46,7 @@ final class CausalLmBlock extends AbstractBlock {
             ids,
             manager.arange(0f, seq).reshape(1, seq),
             AttentionMask.causal(manager, seq),
+            null,
             null));
   }
 

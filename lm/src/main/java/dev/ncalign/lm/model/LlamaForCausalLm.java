@@ -51,15 +51,18 @@ final class LlamaForCausalLm {
    * @param positionIds float32 [batch or 1, seq]: position of each token in its own sequence
    * @param mask additive mask [batch or 1, 1, seq, keys] (keys = cached + seq)
    * @param cache KV cache to read and extend, or null for a full forward
+   * @param adapter adds to the linear layers it targets (LoRA), or null
    */
-  NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+  NDArray forward(
+      NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache, LinearAdapter adapter) {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
     NDList cosSin = rotaryEmb.cosSin(positionIds);
     for (LlamaDecoderLayer layer : layers) {
-      hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+      hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
     }
-    return LlamaAttention.project(norm.forward(hidden), lmHead, null);
+    // lm_head is never adapted (PEFT's default targets exclude it).
+    return LlamaAttention.project(norm.forward(hidden), lmHead, null, null);
   }
 }
