@@ -61,6 +61,16 @@ public final class TextCodec implements AutoCloseable {
     return toInts(tokenizer.encode(response, false, false).getIds());
   }
 
+  /**
+   * Ids of a prompt rendered by a chat template ({@code dev.ncalign.lm.chat.ChatTemplate}), with no
+   * special tokens added: the template already wrote them as text (BOS, turn markers), and the
+   * tokenizer maps each to its single id. Adding them again would double the BOS of Llama-style
+   * models, as transformers' {@code apply_chat_template(tokenize=True)} avoids too.
+   */
+  public int[] encodeChatPrompt(String renderedPrompt) {
+    return toInts(tokenizer.encode(renderedPrompt, false, false).getIds());
+  }
+
   /** Text of {@code ids}, special tokens (eos, pad, ...) left out. */
   public String decode(int[] ids) {
     return tokenizer.decode(Arrays.stream(ids).asLongStream().toArray(), true);
