@@ -13,32 +13,17 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TestModels;
-import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The LoRA forward, its gradients, merging and initialisation on the tiny model. */
 class LoraAdapterTest {
 
-  static final LoraConfig ALL_LINEAR = new LoraConfig(4, 8, 0.0, LoraConfig.KNOWN_TARGETS, "tiny");
+  static final LoraConfig ALL_LINEAR = TestAdapters.ALL_LINEAR;
 
-  /** Fills every B (PEFT starts them at zero) so the adapter changes the model. */
   static void randomizeB(LoraAdapter adapter, long seed) {
-    Random random = new Random(seed);
-    adapter
-        .parameters()
-        .forEach(
-            (name, p) -> {
-              if (name.endsWith("lora_B.weight")) {
-                float[] values = new float[Math.toIntExact(p.getArray().size())];
-                for (int i = 0; i < values.length; i++) {
-                  values[i] = (float) (random.nextGaussian() * 0.2);
-                }
-                p.getArray().set(FloatBuffer.wrap(values));
-              }
-            });
+    TestAdapters.randomizeB(adapter, seed);
   }
 
   static float[] logprobs(CausalLm lm) {

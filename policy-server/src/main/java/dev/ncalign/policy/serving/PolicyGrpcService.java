@@ -117,7 +117,7 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
       // tensor).
       return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
     }
-    if (e instanceof StaleVersionException) {
+    if (e instanceof StaleVersionException || e instanceof BaseReplacedException) {
       return Status.FAILED_PRECONDITION.withDescription(e.getMessage());
     }
     LOG.error("request failed", e);
