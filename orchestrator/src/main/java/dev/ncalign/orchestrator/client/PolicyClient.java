@@ -12,6 +12,7 @@ import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.SamplingParams;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.proto.v1.WeightKind;
 import io.grpc.Channel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -124,12 +125,24 @@ public final class PolicyClient implements AutoCloseable {
    * @throws RpcException naming every replica that failed (the others do serve the new version)
    */
   public PushWeightsResponse pushWeights(long version, byte[] safetensors) {
+    return pushWeights(version, safetensors, WeightKind.FULL, "");
+  }
+
+  /**
+   * Sends weights of {@code kind} as {@code version} to every replica: for {@link
+   * WeightKind#LORA_ADAPTER}, adapter tensors in PEFT naming that each replica applies onto its
+   * base model, described by {@code adapterConfigJson} (PEFT adapter_config.json).
+   */
+  public PushWeightsResponse pushWeights(
+      long version, byte[] safetensors, WeightKind kind, String adapterConfigJson) {
     WeightHeader header =
         WeightHeader.newBuilder()
             .setVersion(version)
             .setFormat("safetensors")
             .setTotalBytes(safetensors.length)
             .setSha256Hex(sha256Hex(safetensors))
+            .setKind(kind)
+            .setAdapterConfigJson(adapterConfigJson)
             .build();
     List<PushWeightsResponse> answers =
         replicas.callEach(

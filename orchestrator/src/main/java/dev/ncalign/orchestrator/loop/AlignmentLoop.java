@@ -10,7 +10,6 @@ import dev.ncalign.orchestrator.train.Learner;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.RoundUpdate;
 import dev.ncalign.orchestrator.train.ScoredResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -91,7 +90,7 @@ public final class AlignmentLoop {
 
     long pushStart = System.nanoTime();
     liveVersion = Math.max(liveVersion, sampledVersion) + 1;
-    policyClient.pushWeights(liveVersion, weightsOf(policy));
+    PolicyWeights.of(policy).pushTo(policyClient, liveVersion);
     double pushSeconds = (System.nanoTime() - pushStart) / 1e9;
 
     RewardBatch evaluation =
@@ -144,16 +143,9 @@ public final class AlignmentLoop {
     return liveVersion;
   }
 
-  /** The model's weights as the safetensors file PushWeights streams. */
-  static byte[] weightsOf(CausalLm model) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    model.writeSafetensors(out);
-    return out.toByteArray();
-  }
-
   private void checkpoint(int round) {
     Path dir = store.checkpointDir(round);
-    policy.save(dir);
+    PolicyWeights.save(policy, dir);
     try {
       learner.optimizer().save(dir.resolve(OPTIMIZER_FILE));
     } catch (IOException e) {

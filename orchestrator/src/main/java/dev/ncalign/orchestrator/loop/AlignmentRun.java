@@ -1,6 +1,9 @@
 package dev.ncalign.orchestrator.loop;
 
 import ai.djl.engine.Engine;
+import dev.ncalign.lm.lora.LoraAdapter;
+import dev.ncalign.lm.lora.LoraConfig;
+import dev.ncalign.lm.lora.PeftAdapterDirectory;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.config.LrSchedule;
@@ -49,10 +52,10 @@ public final class AlignmentRun implements AutoCloseable {
     store.writeConfig(config);
     try {
       services = track(Services.open(config, store.dir().resolve("logs")));
-      Path weights = state.map(store::checkpointPath).orElse(config.policy().model());
-      policy = track(CausalLm.load(weights, Engine.getInstance().defaultDevice()));
+      Optional<Path> checkpoint = state.map(store::checkpointPath);
       CausalLm reference =
           track(CausalLm.load(config.policy().model(), Engine.getInstance().defaultDevice()));
+      policy = track(loadPolicy(config, reference, checkpoint));
       learner = track(new Learner(policy, reference, learnerSettings(config), config.run().seed()));
       if (state.isPresent()) {
         learner
@@ -155,6 +158,43 @@ public final class AlignmentRun implements AutoCloseable {
   }
 
   /**
+   * The policy to train: with LoRA, a fresh (or the checkpoint's) adapter on the frozen base, which
+   * alone stays the reference (no second copy of the weights); otherwise a full copy of the base
+   * (or of the checkpoint's weights).
+   */
+  private static CausalLm loadPolicy(RunConfig config, CausalLm base, Optional<Path> checkpoint) {
+    RunConfig.Lora lora = config.lora();
+    boolean adapterCheckpoint = checkpoint.map(PeftAdapterDirectory::isAdapter).orElse(false);
+    if (checkpoint.isPresent() && adapterCheckpoint != lora.enabled()) {
+      throw new IllegalStateException(
+          "checkpoint "
+              + checkpoint.get()
+              + (adapterCheckpoint ? " holds a LoRA adapter" : " holds full weights")
+              + " but lora.rank is "
+              + lora.rank()
+              + ": resume with the run's own lora settings");
+    }
+    if (!lora.enabled()) {
+      return CausalLm.load(
+          checkpoint.orElse(config.policy().model()), Engine.getInstance().defaultDevice());
+    }
+    LoraConfig wanted = lora.adapterConfig(config.policy().model());
+    if (checkpoint.isEmpty()) {
+      return base.withAdapter(LoraAdapter.initialize(base, wanted, config.run().seed()));
+    }
+    LoraAdapter adapter = PeftAdapterDirectory.load(checkpoint.get(), base);
+    if (!adapter.config().withBaseModel("").equals(wanted.withBaseModel(""))) {
+      adapter.close();
+      throw new IllegalStateException(
+          "checkpoint adapter "
+              + adapter.config()
+              + " differs from the run's lora settings "
+              + wanted);
+    }
+    return base.withAdapter(adapter);
+  }
+
+  /**
    * The replicas serve exactly the learner's weights: push them unless they are the untouched base
    * model.
    */
@@ -165,7 +205,7 @@ public final class AlignmentRun implements AutoCloseable {
       return live;
     }
     long version = Math.max(live + 1, state.map(RunState::policyVersion).orElse(0L));
-    policyClient().pushWeights(version, AlignmentLoop.weightsOf(policy));
+    PolicyWeights.of(policy).pushTo(policyClient(), version);
     return version;
   }
 
