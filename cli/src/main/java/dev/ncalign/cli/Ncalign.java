@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       CollectCommand.class,
       CompareCommand.class,
       SftCommand.class,
+      MergeCommand.class,
       AssetsCommand.class,
       ServePolicyCommand.class,
       ServeRewardCommand.class,
