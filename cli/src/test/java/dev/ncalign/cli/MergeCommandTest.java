@@ -40,17 +40,7 @@ class MergeCommandTest {
       }
       assertTrue(Math.abs(expected[0] - baseLogprobs[0]) > 1e-3, "the adapter changes the model");
     }
-    int code =
-        Ncalign.commandLine()
-            .execute(
-                "merge",
-                "--base",
-                TestModels.tinyDir().toString(),
-                "--adapter",
-                adapterDir.toString(),
-                "--out",
-                merged.toString());
-    assertEquals(0, code);
+    assertEquals(0, merge(Ncalign.commandLine(), adapterDir, merged));
     try (CausalLm lm = CausalLm.load(merged, Device.cpu())) {
       assertArrayEquals(expected, logprobs(lm), 2e-4f);
     }
@@ -67,19 +57,22 @@ class MergeCommandTest {
     }
     StringWriter err = new StringWriter();
     CommandLine cli = Ncalign.commandLine().setErr(new PrintWriter(err));
-    int code =
-        cli.execute(
-            "merge",
-            "--base",
-            TestModels.tinyDir().toString(),
-            "--adapter",
-            adapterDir.toString(),
-            "--out",
-            tmp.resolve("x").toString());
-    assertEquals(2, code);
+    assertEquals(2, merge(cli, adapterDir, tmp.resolve("x")));
     assertTrue(
         err.toString().startsWith("error: ") && err.toString().contains("has shape"),
         err.toString());
+  }
+
+  /** {@code ncalign merge} of {@code adapter} onto the tiny test model into {@code out}. */
+  private static int merge(CommandLine cli, Path adapter, Path out) {
+    return cli.execute(
+        "merge",
+        "--base",
+        TestModels.tinyDir().toString(),
+        "--adapter",
+        adapter.toString(),
+        "--out",
+        out.toString());
   }
 
   private static float[] logprobs(CausalLm lm) {

@@ -11,9 +11,7 @@ import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.Safetensors;
 import dev.ncalign.lm.model.TestModels;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -114,21 +112,10 @@ class PeftAdapterDirectoryTest {
       LoraConfig config, Consumer<Map<String, Safetensors.Tensor>> edit) {
     try (CausalLm base = TestModels.loadTiny();
         LoraAdapter adapter = LoraAdapter.initialize(base, CONFIG, 1)) {
-      Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-      adapter
-          .parameters()
-          .forEach(
-              (name, p) ->
-                  tensors.put(
-                      name,
-                      new Safetensors.Tensor(
-                          p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
-      edit.accept(tensors);
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      Safetensors.write(bytes, tensors);
+      byte[] bytes = TestAdapters.edited(adapter, edit);
       return assertThrows(
           IllegalArgumentException.class,
-          () -> LoraAdapter.read(base, config, new ByteArrayInputStream(bytes.toByteArray())));
+          () -> LoraAdapter.read(base, config, new ByteArrayInputStream(bytes)));
     }
   }
 

@@ -1,8 +1,13 @@
 package dev.ncalign.lm.lora;
 
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.Safetensors;
+import java.io.ByteArrayOutputStream;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /** LoRA adapters for tests in any module (this class ships in the lm test-jar). */
 public final class TestAdapters {
@@ -18,6 +23,26 @@ public final class TestAdapters {
     LoraAdapter adapter = LoraAdapter.initialize(base, config, seed);
     randomizeB(adapter, seed + 1);
     return adapter;
+  }
+
+  /**
+   * The adapter's tensors as a safetensors file after {@code edit} changed them (by PEFT name):
+   * adapters that must be refused.
+   */
+  public static byte[] edited(LoraAdapter adapter, Consumer<Map<String, Safetensors.Tensor>> edit) {
+    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+    adapter
+        .parameters()
+        .forEach(
+            (name, p) ->
+                tensors.put(
+                    name,
+                    new Safetensors.Tensor(
+                        p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
+    edit.accept(tensors);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Safetensors.write(out, tensors);
+    return out.toByteArray();
   }
 
   /** Fills every B (PEFT starts them at zero) with N(0, 0.2²). */

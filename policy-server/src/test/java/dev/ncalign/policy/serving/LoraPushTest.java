@@ -20,10 +20,7 @@ import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayOutputStream;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -141,23 +138,6 @@ class LoraPushTest {
         ServingFixtures.pushAdapter(
                 channel, version, adapter.toSafetensorsBytes(), adapter.config().toPeftJson())
             .getLiveVersion());
-  }
-
-  private static byte[] variant(
-      LoraAdapter adapter, java.util.function.Consumer<Map<String, Safetensors.Tensor>> edit) {
-    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-    adapter
-        .parameters()
-        .forEach(
-            (name, p) ->
-                tensors.put(
-                    name,
-                    new Safetensors.Tensor(
-                        p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
-    edit.accept(tensors);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Safetensors.write(out, tensors);
-    return out.toByteArray();
   }
 
   /** The server's token log-probs of {@link #ITEMS}, checking the version that computed them. */
