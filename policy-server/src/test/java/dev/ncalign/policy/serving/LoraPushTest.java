@@ -90,7 +90,7 @@ class LoraPushTest {
 
       String qProjA = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
       byte[] wrongShape =
-          variant(
+          TestAdapters.edited(
               good, t -> t.put(qProjA, new Safetensors.Tensor(new long[] {4, 3}, new float[12])));
       assertRejected(
           Status.Code.INVALID_ARGUMENT,
