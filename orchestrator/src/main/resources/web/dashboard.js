@@ -80,6 +80,20 @@ function fmt(value, digits = 3) {
   return value === null || value === undefined ? '–' : Number(value).toFixed(digits);
 }
 
+function bytes(value) {
+  if (value === null || value === undefined) {
+    return '–';
+  }
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = Number(value);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return (u === 0 ? String(v) : v.toFixed(1)) + ' ' + units[u];
+}
+
 function setText(id, text) {
   document.getElementById(id).textContent = text;
 }
@@ -97,8 +111,13 @@ function renderCharts() {
   const last = rows[rows.length - 1];
   if (last) {
     setText('last-reward', fmt(last.mean_reward));
-    setText('last-kl', fmt(last.kl, 4));
+    // KL is measured on held-out samples at evaluations only: show the latest one.
+    const kls = rows.filter(r => Number.isFinite(r.kl));
+    if (kls.length) {
+      setText('last-kl', fmt(kls[kls.length - 1].kl, 4));
+    }
     setText('last-tps', fmt(last.tokens_per_second, 0));
+    setText('last-push-bytes', bytes(last.push_bytes));
     const evals = rows.filter(r => r.eval_reward !== null && r.eval_reward !== undefined);
     if (evals.length) {
       setText('eval-reward', fmt(evals[evals.length - 1].eval_reward));
@@ -136,7 +155,7 @@ function renderSamples() {
   for (const s of state.samples) {
     const tr = body.insertRow();
     cell(tr, String(s.round), 'num');
-    cell(tr, 'v' + s.policy_version, 'num');
+    cell(tr, s.sampled_version === null || s.sampled_version === undefined ? 'data' : 'v' + s.sampled_version, 'num');
     cell(tr, s.prompt || '(empty prompt)', 'text');
     cell(tr, s.response, 'text');
     if (s.reward === null) {

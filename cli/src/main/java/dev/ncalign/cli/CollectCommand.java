@@ -3,8 +3,8 @@ package dev.ncalign.cli;
 import dev.ncalign.orchestrator.config.ConfigValidator;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.launch.Services;
-import dev.ncalign.orchestrator.loop.DatasetCollector;
-import dev.ncalign.orchestrator.loop.OfflineDataset;
+import dev.ncalign.orchestrator.source.DatasetCollector;
+import dev.ncalign.orchestrator.source.DatasetFile;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +47,7 @@ final class CollectCommand implements Callable<Integer> {
             config,
             count > 0 ? count : config.run().rounds() * config.sampling().promptsPerRound(),
             out.toAbsolutePath().getParent().resolve("logs"));
-    OfflineDataset.write(out, rows);
+    DatasetFile.write(out, rows);
     System.out.printf(
         "wrote %d prompts x %d responses to %s%n", rows.size(), config.sampling().k(), out);
     return 0;

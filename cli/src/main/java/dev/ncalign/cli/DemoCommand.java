@@ -3,7 +3,7 @@ package dev.ncalign.cli;
 import dev.ncalign.demo.DemoAssets;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
-import dev.ncalign.orchestrator.loop.PromptSet;
+import dev.ncalign.orchestrator.source.PromptSet;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
 import dev.ncalign.orchestrator.web.Dashboard;

@@ -24,7 +24,7 @@ final class RoundPrinter implements RoundListener {
         "%-" + (BAR + 2) + "s %7s %4s %7s %16s %16s %6s %5s %5s %6s%n",
         "progress",
         "round",
-        "ver",
+        "from",
         "reward",
         "best logp b->a",
         "worst logp b->a",
@@ -40,17 +40,19 @@ final class RoundPrinter implements RoundListener {
     String bar = "[" + "#".repeat(filled) + "-".repeat(BAR - filled) + "]";
     double seconds = m.generateSeconds() + m.scoreSeconds() + m.learnSeconds() + m.pushSeconds();
     out.printf(
-        "%s %3d/%-3d %4d %7.3f %7.2f->%-7.2f %7.2f->%-7.2f %6.2f %5.1f %5.2f %6.1f%s%n",
+        "%s %3d/%-3d %4s %7.3f %7.2f->%-7.2f %7.2f->%-7.2f %6s %5.1f %5.2f %6.1f%s%n",
         bar,
         m.round(),
         rounds,
-        m.policyVersion(),
+        // The version the round's responses were sampled from; offline they came from the dataset.
+        m.sampledVersion() == null ? "data" : String.valueOf(m.sampledVersion()),
         m.meanReward(),
         m.bestLogpBefore(),
         m.bestLogpAfter(),
         m.worstLogpBefore(),
         m.worstLogpAfter(),
-        m.kl(),
+        // KL is measured when the round evaluates (see RoundMetrics#kl).
+        Double.isFinite(m.kl()) ? String.format("%.2f", m.kl()) : "-",
         m.meanLength(),
         m.distinct2(),
         seconds,

@@ -53,6 +53,10 @@ class OfflineAndConfigTest {
     assertEquals(8, rows.size(), "rounds x prompts_per_round prompts");
     assertTrue(
         rows.get(0).contains("\"responses\"") && rows.get(0).contains("\"reward\""), rows.get(0));
+    // The sampler's record is kept: ids, finish reason, version and per-token log-probs.
+    for (String key : List.of("token_ids", "finish_reason", "sampled_version", "token_logprobs")) {
+      assertTrue(rows.get(0).contains("\"" + key + "\""), key + " in " + rows.get(0));
+    }
 
     Path runDir = tmp.resolve("offline");
     Path offline =
@@ -65,6 +69,7 @@ class OfflineAndConfigTest {
     for (RoundMetrics m : metrics) {
       assertEquals(Mode.OFFLINE, m.mode());
       assertTrue(Double.isFinite(m.loss()), m.toString());
+      assertEquals(null, m.sampledVersion(), "offline rounds train on data, not on samples");
     }
     assertNotNull(metrics.get(1).evalReward(), "evaluated at round 2");
     assertNotNull(metrics.get(2).evalReward(), "evaluated after the last round");

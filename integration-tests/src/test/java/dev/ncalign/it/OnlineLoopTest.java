@@ -39,10 +39,18 @@ class OnlineLoopTest {
   void threeRoundsSampleFromVersionsOneToThreeAndServeVersionFourAfter() {
     Path dir = tmp.resolve("run");
     List<Long> versions = new ArrayList<>();
+    List<Double> serverBestLogps = new ArrayList<>();
+    RoundListener record =
+        (m, b) -> {
+          versions.add(m.sampledVersion());
+          serverBestLogps.add(
+              b.prompts().stream()
+                  .mapToDouble(p -> p.responses().get(p.best()).sample().sumLogprob())
+                  .average()
+                  .orElseThrow());
+        };
     List<ServerProcess> servers;
-    try (AlignmentRun run =
-        AlignmentRun.open(
-            config(dir, 3), false, List.of((m, b) -> versions.add(m.policyVersion())))) {
+    try (AlignmentRun run = AlignmentRun.open(config(dir, 3), false, List.of(record))) {
       servers = run.servers();
       assertEquals(2, servers.size(), "a policy and a reward server were started");
       run.run();
@@ -66,9 +74,14 @@ class OnlineLoopTest {
     assertEquals(List.of(1, 2, 3), metrics.stream().map(RoundMetrics::round).toList());
     for (RoundMetrics m : metrics) {
       assertEquals(Mode.ONLINE, m.mode());
-      assertTrue(
-          Double.isFinite(m.meanReward()) && Double.isFinite(m.loss()) && Double.isFinite(m.kl()),
-          m.toString());
+      assertEquals(m.sampledVersion() + 1, m.liveVersion(), "each round pushes one version");
+      assertTrue(m.pushBytes() > 0 && m.optimizerSteps() > 0, m.toString());
+      assertTrue(Double.isFinite(m.meanReward()) && Double.isFinite(m.loss()), m.toString());
+      assertEquals(
+          m.evalReward() != null, Double.isFinite(m.kl()), "KL is measured at evaluations");
+      // The learner scored the server's token ids with the weights the server sampled them from:
+      // its log-probs equal the server's, so both processes saw the same prompt and response ids.
+      assertEquals(serverBestLogps.get(m.round() - 1), m.bestLogpBefore(), 1e-3, m.toString());
       assertTrue(
           m.meanLength() > 0 && m.generateSeconds() > 0 && m.learnSeconds() > 0, m.toString());
     }
@@ -77,7 +90,7 @@ class OnlineLoopTest {
     assertEquals(3 * 4 * 3, samples.size(), "rounds x prompts x K samples recorded");
     for (int i = 1; i < samples.size(); i++) {
       assertTrue(
-          samples.get(i).policyVersion() >= samples.get(i - 1).policyVersion(),
+          samples.get(i).sampledVersion() >= samples.get(i - 1).sampledVersion(),
           "versions in order");
     }
     assertTrue(Files.exists(dir.resolve("checkpoints/round-0003/model.safetensors")));

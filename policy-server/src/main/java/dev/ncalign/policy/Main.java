@@ -3,10 +3,14 @@ package dev.ncalign.policy;
 import dev.ncalign.policy.serving.PolicyLimits;
 import dev.ncalign.policy.serving.PolicyServer;
 import dev.ncalign.policy.serving.PolicyServerOptions;
+import dev.ncalign.serving.RunningServer;
+import dev.ncalign.serving.ShellFlags;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,6 +22,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "policy-server",
     mixinStandardHelpOptions = true,
+    sortOptions = false,
     description =
         "Serve a Llama-style policy (Generate, ComputeLogprobs, PushWeights, GetInfo) over gRPC.")
 public final class Main implements Callable<Integer> {
@@ -35,16 +40,18 @@ public final class Main implements Callable<Integer> {
   int port;
 
   @Option(
-      names = "--bind",
-      defaultValue = "127.0.0.1",
-      description = "Listen address (default ${DEFAULT-VALUE}).")
-  String bind;
-
-  @Option(
       names = "--device",
       defaultValue = "auto",
       description = "auto (GPU if DJL sees one), cpu or gpu.")
   String device;
+
+  @Option(
+      names = "--dtype",
+      defaultValue = "auto",
+      description =
+          "Weights' type: auto (config.json's torch_dtype on a GPU, float32 on a CPU), float32,"
+              + " bfloat16 (held as float32: DJL 0.36 has no bfloat16 arrays) or float16.")
+  String dtype;
 
   @Option(names = "--max-num-samples", defaultValue = "16", description = "Largest K per Generate.")
   int maxNumSamples;
@@ -68,28 +75,11 @@ public final class Main implements Callable<Integer> {
   long maxWeightBytes;
 
   @Option(
-      names = "--max-inbound-message-bytes",
-      defaultValue = "33554432",
-      description = "Largest gRPC message.")
-  int maxInboundMessageBytes;
-
-  @Option(
       names = "--push-token-file",
       description = "File with the bearer token PushWeights requires (mandatory beyond loopback).")
   Path pushTokenFile;
 
-  @Option(names = "--tls-cert", description = "PEM certificate chain; enables TLS with --tls-key.")
-  Path tlsCert;
-
-  @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
-  Path tlsKey;
-
-  @Option(
-      names = "--metrics-port",
-      defaultValue = "-1",
-      description =
-          "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
-  int metricsPort;
+  @Mixin ShellFlags shell;
 
   @Option(
       names = "--threads",
@@ -105,24 +95,13 @@ public final class Main implements Callable<Integer> {
     PolicyServerOptions options =
         new PolicyServerOptions(
             model,
-            bind,
-            port,
             device,
-            new PolicyLimits(maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes),
-            maxInboundMessageBytes,
+            dtype,
+            new PolicyLimits(
+                maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes, shell.textLimit()),
             pushTokenFile,
-            tlsCert,
-            tlsKey,
-            metricsPort);
-    PolicyServer server = PolicyServer.start(options);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "policy-server-shutdown"));
-    System.out.println("listening on port " + server.port());
-    if (server.metricsPort() != PolicyServerOptions.METRICS_OFF) {
-      System.out.println("metrics on port " + server.metricsPort());
-    }
-    System.out.flush();
-    server.awaitTermination();
-    return 0;
+            shell.options(port));
+    return RunningServer.serveUntilStopped(PolicyServer.start(options), "policy-server");
   }
 
   public static void main(String[] args) {
@@ -131,6 +110,16 @@ public final class Main implements Callable<Integer> {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "policy-server-logback.xml");
     }
-    System.exit(new CommandLine(new Main()).execute(args));
+    CommandLine cli = new CommandLine(new Main());
+    // A bad model directory or flag is one line on stderr and exit code 2, not a stack trace.
+    cli.setExecutionExceptionHandler(
+        (e, command, parsed) -> {
+          if (e instanceof IllegalArgumentException || e instanceof UncheckedIOException) {
+            command.getErr().println("policy-server: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    System.exit(cli.execute(args));
   }
 }

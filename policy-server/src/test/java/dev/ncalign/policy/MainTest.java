@@ -1,14 +1,15 @@
 package dev.ncalign.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.lm.model.TestModels;
-import dev.ncalign.policy.metrics.PrometheusSamples;
 import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
+import dev.ncalign.serving.ChildServer;
+import dev.ncalign.serving.MetricsScrapes;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -19,19 +20,12 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,40 +37,20 @@ class MainTest {
   @Test
   void startsOnAFreePortAndAnnouncesIt() throws Exception {
     Path model = TestModels.tinyDir();
-    Process process =
-        new ProcessBuilder(
-                List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Dai.djl.offline=true",
-                    "-Dai.djl.pytorch.num_threads=1",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName(),
-                    "--model",
-                    model.toString(),
-                    "--port",
-                    "0",
-                    "--max-num-samples",
-                    "5",
-                    "--metrics-port",
-                    "0"))
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
-            .start();
-    try {
-      BufferedReader stdout =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      String line = stdout.readLine();
-      assertNotNull(line, "the server exited without announcing a port");
-      Matcher m = Pattern.compile("listening on port (\\d+)").matcher(line);
-      assertTrue(m.matches(), line);
-      Matcher metricsLine =
-          Pattern.compile("metrics on port (\\d+)").matcher(String.valueOf(stdout.readLine()));
-      assertTrue(metricsLine.matches(), metricsLine.toString());
+    try (ChildServer server =
+        ChildServer.start(
+            Main.class,
+            TestModels.tempDir("main").resolve("stderr.txt"),
+            "--model",
+            model.toString(),
+            "--port",
+            "0",
+            "--max-num-samples",
+            "5",
+            "--metrics-port",
+            "0")) {
       ManagedChannel channel =
-          NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(m.group(1)))
-              .usePlaintext()
-              .build();
+          NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
       try {
         PolicyInfo info =
             PolicyServiceGrpc.newBlockingStub(channel)
@@ -92,16 +66,9 @@ class MainTest {
                         .build());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
         assertTrue(reflectedServices(channel).contains(PolicyServiceGrpc.SERVICE_NAME));
-        HttpResponse<String> scrape =
-            HttpClient.newHttpClient()
-                .send(
-                    HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + metricsLine.group(1) + "/metrics"))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString());
         assertEquals(
             1,
-            new PrometheusSamples(scrape.body())
+            MetricsScrapes.scrape(server.metricsPort())
                 .value(
                     "ncalign_policy_server_rpc_seconds_count",
                     "method",
@@ -111,10 +78,40 @@ class MainTest {
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
-    } finally {
-      process.destroy();
-      assertTrue(process.waitFor(30, TimeUnit.SECONDS), "server did not stop on SIGTERM");
     }
+  }
+
+  @Test
+  void aBadModelDirectoryIsOneLineAndANonZeroExit() throws Exception {
+    Path model = TestModels.tempDir("bad-model");
+    for (String file : List.of("config.json", "tokenizer.json", "model.safetensors")) {
+      Files.copy(TestModels.tinyDir().resolve(file), model.resolve(file));
+    }
+    String config = Files.readString(model.resolve("config.json"));
+    Files.writeString(
+        model.resolve("config.json"), config.replaceFirst("\"hidden_size\"", "\"hidden_width\""));
+    Process process =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--model",
+                model.toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(2, process.exitValue(), stderr);
+    assertTrue(
+        stderr.contains(
+            "policy-server: "
+                + model.resolve("config.json")
+                + ": missing integer field 'hidden_size'\n"),
+        stderr);
+    assertFalse(stderr.contains("\tat "), "no stack trace: " + stderr);
   }
 
   /** Service names listed by the gRPC reflection service. */

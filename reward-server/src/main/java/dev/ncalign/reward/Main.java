@@ -1,10 +1,17 @@
 package dev.ncalign.reward;
 
+import dev.ncalign.reward.model.InputFormat;
+import dev.ncalign.reward.serving.RewardLimits;
+import dev.ncalign.reward.serving.RewardServer;
+import dev.ncalign.reward.serving.RewardServerOptions;
+import dev.ncalign.serving.RunningServer;
+import dev.ncalign.serving.ShellFlags;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,6 +23,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "reward-server",
     mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = "Serve an ONNX reward model (model.onnx + tokenizer.json) over gRPC.")
 public final class Main implements Callable<Integer> {
 
@@ -32,12 +40,6 @@ public final class Main implements Callable<Integer> {
   private int port;
 
   @Option(
-      names = "--bind",
-      defaultValue = RewardServerOptions.DEFAULT_BIND,
-      description = "Address to listen on (default ${DEFAULT-VALUE}).")
-  private String bind;
-
-  @Option(
       names = "--label-index",
       description = "Column of logits that is the reward (default: reward_config.json, else 0).")
   private Integer labelIndex;
@@ -52,51 +54,28 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--max-batch-size",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_BATCH_SIZE,
+      defaultValue = "" + RewardLimits.DEFAULT_MAX_BATCH_SIZE,
       description = "Most items in one model run (default ${DEFAULT-VALUE}).")
   private int maxBatchSize;
 
   @Option(
       names = "--max-wait-ms",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_WAIT_MS,
+      defaultValue = "" + RewardLimits.DEFAULT_MAX_WAIT_MS,
       description = "Longest an item waits for its batch to fill (default ${DEFAULT-VALUE}).")
   private int maxWaitMs;
 
   @Option(
       names = "--max-items",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_ITEMS,
+      defaultValue = "" + RewardLimits.DEFAULT_MAX_ITEMS,
       description = "Most items in one Score call (default ${DEFAULT-VALUE}).")
   private int maxItems;
 
-  @Option(
-      names = "--max-chars",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_CHARS,
-      description = "Most characters in one prompt or response (default ${DEFAULT-VALUE}).")
-  private int maxChars;
-
-  @Option(
-      names = "--max-message-bytes",
-      defaultValue = "" + RewardServerOptions.DEFAULT_MAX_MESSAGE_BYTES,
-      description = "Largest inbound gRPC message (default ${DEFAULT-VALUE}).")
-  private int maxMessageBytes;
+  @Mixin private ShellFlags shell;
 
   @Option(
       names = "--token-file",
       description = "File with a bearer token every RewardService call must present.")
   private Path tokenFile;
-
-  @Option(names = "--tls-cert", description = "PEM certificate chain; enables TLS with --tls-key.")
-  private Path tlsCert;
-
-  @Option(names = "--tls-key", description = "PEM private key for --tls-cert.")
-  private Path tlsKey;
-
-  @Option(
-      names = "--metrics-port",
-      defaultValue = "" + RewardServerOptions.METRICS_OFF,
-      description =
-          "HTTP port for Prometheus GET /metrics on the --bind address; 0 picks a free one, -1 (default) turns it off.")
-  private int metricsPort;
 
   /** Pair encoding or a template; neither means reward_config.json decides. */
   static final class Format {
@@ -118,29 +97,13 @@ public final class Main implements Callable<Integer> {
     RewardServerOptions options =
         new RewardServerOptions(
             model,
-            bind,
-            port,
             format == null ? null : format.toInputFormat(),
             labelIndex,
             maxLength,
-            maxBatchSize,
-            maxWaitMs,
-            maxItems,
-            maxChars,
-            maxMessageBytes,
+            new RewardLimits(maxBatchSize, maxWaitMs, maxItems, shell.textLimit()),
             tokenFile,
-            tlsCert,
-            tlsKey,
-            metricsPort);
-    RewardServer server = RewardServer.start(options);
-    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "reward-server-shutdown"));
-    System.out.println("listening on port " + server.port());
-    if (server.metricsPort() != RewardServerOptions.METRICS_OFF) {
-      System.out.println("metrics on port " + server.metricsPort());
-    }
-    System.out.flush();
-    server.awaitTermination();
-    return 0;
+            shell.options(port));
+    return RunningServer.serveUntilStopped(RewardServer.start(options), "reward-server");
   }
 
   /** Command-line entry. */

@@ -11,6 +11,8 @@ import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.LinearAdapter;
 import dev.ncalign.lm.model.NoGrad;
 import dev.ncalign.lm.model.Safetensors;
+import dev.ncalign.lm.model.SafetensorsWriter;
+import dev.ncalign.lm.model.WeightDType;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -104,7 +106,7 @@ public final class LoraAdapter implements LinearAdapter {
           (info, data) -> {
             NDArray target = byName.get(info.name()).getArray();
             try (NoGrad ignored = NoGrad.enter()) {
-              target.set(data);
+              target.set(Safetensors.toFloats(info, data));
             }
           });
       Map<String, Pair> pairs = new LinkedHashMap<>();
@@ -173,9 +175,9 @@ public final class LoraAdapter implements LinearAdapter {
 
   /** Writes every A and B as F32 under its PEFT name. */
   public void writeSafetensors(OutputStream out) {
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    parameters.forEach((name, p) -> shapes.put(name, p.getArray().getShape().getShape()));
-    Safetensors.write(out, shapes, name -> parameters.get(name).getArray().toFloatArray());
+    Map<String, NDArray> arrays = new LinkedHashMap<>();
+    parameters.forEach((name, p) -> arrays.put(name, p.getArray()));
+    SafetensorsWriter.write(out, arrays, WeightDType.F32);
   }
 
   /** {@link #writeSafetensors} into memory: what a LoRA weight push carries. */

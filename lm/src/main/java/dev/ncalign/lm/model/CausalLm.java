@@ -5,52 +5,34 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A Llama-style causal language model loaded from (and saved as) a Hugging Face model directory:
- * {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}.
+ * A Llama-style causal language model loaded from (and saved as) a Hugging Face model directory
+ * (see {@link HfModelDirectory}), with the sequence scoring the learner and the servers share.
  *
  * <p>Memory: the weights live in {@link #manager()}; every other array is created in the NDManager
  * the caller passes in (open {@code manager().newSubManager()} per step or request and close it).
- * Thread safety: forwards may run concurrently; loading weights must not overlap a forward.
+ * Weights are held as float32 (the learner's master weights) unless loaded with another {@link
+ * WeightDType}; whatever they are held as, {@link #save(Path)} writes the dtype the base model was
+ * stored in. Thread safety: forwards may run concurrently; loading weights must not overlap a
+ * forward.
  */
 public final class CausalLm implements AutoCloseable {
 
-  static final String CONFIG = "config.json";
-  static final String WEIGHTS = "model.safetensors";
-  static final String TOKENIZER = "tokenizer.json";
-
-  /** Tokenizer/generation side files copied along by {@link #save(Path)} when present. */
-  private static final List<String> SIDE_FILES =
-      List.of(
-          TOKENIZER, "tokenizer_config.json", "special_tokens_map.json", "generation_config.json");
-
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  private final ModelConfig config;
-  private final ObjectNode rawConfig;
+  private final HfModelDirectory source;
   private final TextCodec codec;
+  private final WeightDType dtype;
+  private final WeightDType baseDType;
   private final NDManager manager;
   private final LlamaForCausalLm model;
-  private final CausalLmBlock block;
-  private final Path sourceDir;
 
   /** Added to the frozen linear layers in every forward (LoRA); null for the plain model. */
   private final LinearAdapter adapter;
@@ -59,27 +41,29 @@ public final class CausalLm implements AutoCloseable {
   private final CausalLm base;
 
   private CausalLm(
-      ModelConfig config, ObjectNode rawConfig, TextCodec codec, Device device, Path sourceDir) {
-    this.config = config;
-    this.rawConfig = rawConfig;
+      HfModelDirectory source,
+      TextCodec codec,
+      Device device,
+      WeightDType dtype,
+      WeightDType baseDType) {
+    this.source = source;
     this.codec = codec;
+    this.dtype = dtype;
+    this.baseDType = baseDType;
     this.manager = NDManager.newBaseManager(device);
-    this.model = new LlamaForCausalLm(config, manager);
-    this.block = new CausalLmBlock(model, config.vocabSize(), manager);
-    this.sourceDir = sourceDir;
+    this.model = new LlamaForCausalLm(source.config(), manager, dtype.arrayType());
     this.adapter = null;
     this.base = null;
   }
 
   /** An adapter view: {@code base}'s weights, with {@code adapter} added in the forward. */
   private CausalLm(CausalLm base, LinearAdapter adapter) {
-    this.config = base.config;
-    this.rawConfig = base.rawConfig;
+    this.source = base.source;
     this.codec = base.codec;
+    this.dtype = base.dtype;
+    this.baseDType = base.baseDType;
     this.manager = base.manager;
     this.model = base.model;
-    this.block = base.block;
-    this.sourceDir = base.sourceDir;
     this.adapter = adapter;
     this.base = base;
   }
@@ -118,24 +102,53 @@ public final class CausalLm implements AutoCloseable {
     return adapter == null ? parameters() : adapter.parameters();
   }
 
-  /** Loads an HF model directory onto {@code device}. */
+  /** Loads an HF model directory onto {@code device} with float32 weights. */
   public static CausalLm load(Path modelDir, Device device) {
-    ObjectNode raw;
-    try {
-      raw = (ObjectNode) JSON.readTree(modelDir.resolve(CONFIG).toFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + modelDir.resolve(CONFIG), e);
+    return load(modelDir, device, WeightDType.F32);
+  }
+
+  /**
+   * Loads an HF model directory onto {@code device}, holding the weights as {@code dtype} (see
+   * {@link WeightDType#arrayType()}).
+   *
+   * @throws ModelDirectoryException one line naming the file and field or tensor at fault
+   */
+  public static CausalLm load(Path modelDir, Device device, WeightDType dtype) {
+    HfModelDirectory dir = HfModelDirectory.open(modelDir);
+    return load(dir, device, dtype, dir.storedDType());
+  }
+
+  /**
+   * Loads for serving with the dtype named by {@code choice}: {@code auto} is the stored dtype
+   * ({@code torch_dtype}) on a GPU and float32 on a CPU (CPU kernels are fastest and exact in
+   * float32); otherwise {@code float32}, {@code bfloat16} or {@code float16}.
+   *
+   * @throws IllegalArgumentException for another choice; {@link ModelDirectoryException} as above
+   */
+  public static CausalLm load(Path modelDir, Device device, String choice) {
+    HfModelDirectory dir = HfModelDirectory.open(modelDir);
+    WeightDType stored = dir.storedDType();
+    WeightDType dtype;
+    if ("auto".equalsIgnoreCase(choice)) {
+      dtype = device.isGpu() ? stored : WeightDType.F32;
+    } else {
+      try {
+        dtype = WeightDType.parse(choice);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "dtype must be auto, float32, bfloat16 or float16, got '" + choice + "'");
+      }
     }
-    ModelConfig config = ModelConfig.fromJson(raw);
-    TextCodec codec = TextCodec.load(modelDir.resolve(TOKENIZER), config);
-    CausalLm lm = new CausalLm(config, raw, codec, device, modelDir);
-    try (InputStream in =
-        new BufferedInputStream(Files.newInputStream(modelDir.resolve(WEIGHTS)), 1 << 20)) {
-      lm.loadSafetensors(in);
+    return load(dir, device, dtype, stored);
+  }
+
+  private static CausalLm load(
+      HfModelDirectory dir, Device device, WeightDType dtype, WeightDType stored) {
+    TextCodec codec = dir.codec();
+    CausalLm lm = new CausalLm(dir, codec, device, dtype, stored);
+    try {
+      dir.readWeights(lm::loadWeights);
       return lm;
-    } catch (IOException e) {
-      lm.close();
-      throw new UncheckedIOException("cannot read " + modelDir.resolve(WEIGHTS), e);
     } catch (RuntimeException e) {
       lm.close();
       throw e;
@@ -143,47 +156,39 @@ public final class CausalLm implements AutoCloseable {
   }
 
   /**
-   * A model of the same architecture and tokenizer with zero weights in its own memory, to load a
-   * new weight version into while this one keeps serving (hot-swap).
+   * A model of the same architecture, dtype and tokenizer with zero weights in its own memory, to
+   * load a new weight version into while this one keeps serving (hot-swap).
    */
   public CausalLm newStandby() {
-    // A standby holds a full weight set; an adapter view's is its base's architecture.
-    return new CausalLm(config, rawConfig, codec.retain(), manager.getDevice(), sourceDir);
+    return new CausalLm(source, codec.retain(), manager.getDevice(), dtype, baseDType);
   }
 
   /**
-   * Writes an HF directory: config.json, model.safetensors (F32), tokenizer files copied from the
-   * source.
+   * Writes an HF directory transformers can load: config.json, model.safetensors in the dtype the
+   * base model was stored in ({@link #baseDType()}), tokenizer files copied from the source.
    */
   public void save(Path modelDir) {
+    save(modelDir, baseDType);
+  }
+
+  /** Like {@link #save(Path)} with the weights written as {@code weightsDType}. */
+  public void save(Path modelDir, WeightDType weightsDType) {
     requirePlain("save");
-    try {
-      Files.createDirectories(modelDir);
-      ObjectNode out = rawConfig.deepCopy();
-      out.put("torch_dtype", "float32");
-      Files.writeString(
-          modelDir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
-      try (OutputStream stream =
-          new BufferedOutputStream(Files.newOutputStream(modelDir.resolve(WEIGHTS)), 1 << 20)) {
-        writeSafetensors(stream);
-      }
-      if (!Files.isSameFile(sourceDir, modelDir)) {
-        for (String name : SIDE_FILES) {
-          if (Files.exists(sourceDir.resolve(name))) {
-            Files.copy(
-                sourceDir.resolve(name),
-                modelDir.resolve(name),
-                StandardCopyOption.REPLACE_EXISTING);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot save to " + modelDir, e);
-    }
+    HfModelDirectory.write(modelDir, source.rawConfig(), arrays(), weightsDType, source.path());
+  }
+
+  /** The dtype the base model's weights were stored in; checkpoints are saved in it. */
+  public WeightDType baseDType() {
+    return baseDType;
+  }
+
+  /** The dtype the weights were loaded as. */
+  public WeightDType dtype() {
+    return dtype;
   }
 
   public ModelConfig config() {
-    return config;
+    return source.config();
   }
 
   public TextCodec codec() {
@@ -195,22 +200,12 @@ public final class CausalLm implements AutoCloseable {
     return manager;
   }
 
-  /** The directory this model (architecture, tokenizer) was loaded from. */
-  public Path sourceDir() {
-    return sourceDir;
-  }
-
   /**
-   * The weights by HF tensor name, in model order (an adapter view's are its base's, frozen). A
-   * tied lm_head is not listed separately (it is {@code model.embed_tokens.weight}).
+   * Trainable parameters by HF tensor name, in model order. Their arrays require gradients; a tied
+   * lm_head is not listed separately (it is {@code model.embed_tokens.weight}).
    */
   public Map<String, Parameter> parameters() {
     return model.parameters();
-  }
-
-  /** The model as a DJL Block (token ids [batch, seq] to logits), sharing these parameters. */
-  public Block block() {
-    return block;
   }
 
   /** Number of trainable scalars. */
@@ -253,12 +248,12 @@ public final class CausalLm implements AutoCloseable {
       maxLength = Math.max(maxLength, promptIds.get(i).length + responseIds.get(i).length);
       maxResponse = Math.max(maxResponse, responseIds.get(i).length);
     }
-    if (maxLength > config.maxPositionEmbeddings()) {
+    if (maxLength > config().maxPositionEmbeddings()) {
       throw new IllegalArgumentException(
           "sequence of "
               + maxLength
               + " tokens exceeds the context of "
-              + config.maxPositionEmbeddings());
+              + config().maxPositionEmbeddings());
     }
     if (maxResponse == 0) {
       return new SequenceLogprobs(scope.zeros(new Shape(n, 0)), scope.zeros(new Shape(n)));
@@ -291,7 +286,7 @@ public final class CausalLm implements AutoCloseable {
       // target's log-softmax.
       NDArray scoredLogits =
           logits
-              .reshape(-1, config.vocabSize())
+              .reshape(-1, config().vocabSize())
               .get(new NDIndex("{}", scope.create(scoredPositions)));
       NDArray tokenLogprobs =
           scoredLogits
@@ -305,10 +300,21 @@ public final class CausalLm implements AutoCloseable {
 
   /** Writes every weight as F32 under its HF name, one tensor at a time. */
   public void writeSafetensors(OutputStream out) {
+    writeSafetensors(out, WeightDType.F32);
+  }
+
+  /**
+   * Streams every weight under its HF name in {@code weightsDType}: the header, then one tensor at
+   * a time (PushWeights, checkpoints).
+   */
+  public void writeSafetensors(OutputStream out, WeightDType weightsDType) {
     requirePlain("writeSafetensors");
-    Map<String, long[]> shapes = new LinkedHashMap<>();
-    parameters().forEach((name, p) -> shapes.put(name, p.getArray().getShape().getShape()));
-    Safetensors.write(out, shapes, name -> parameters().get(name).getArray().toFloatArray());
+    SafetensorsWriter.write(out, arrays(), weightsDType);
+  }
+
+  /** The exact byte length {@link #writeSafetensors(OutputStream, WeightDType)} writes. */
+  public long safetensorsSize(WeightDType weightsDType) {
+    return SafetensorsWriter.byteSize(arrays(), weightsDType);
   }
 
   /**
@@ -320,10 +326,14 @@ public final class CausalLm implements AutoCloseable {
    * @throws IllegalArgumentException naming the offending tensor
    */
   public void loadSafetensors(InputStream in) {
-    requirePlain("loadSafetensors");
-    Safetensors.Reader reader = new Safetensors.Reader(in);
+    loadWeights(new Safetensors.Reader(in));
+  }
+
+  /** Replaces every weight from {@code weights}, checked first as {@link #loadSafetensors} says. */
+  public void loadWeights(Safetensors.Source weights) {
+    requirePlain("loadWeights");
     Map<String, Parameter> parameters = parameters();
-    for (Safetensors.TensorInfo info : reader.header().values()) {
+    for (Safetensors.TensorInfo info : weights.header().values()) {
       Parameter target = parameters.get(info.name());
       if (target == null && !isIgnorable(info.name())) {
         throw new IllegalArgumentException("unknown tensor '" + info.name() + "'");
@@ -339,19 +349,20 @@ public final class CausalLm implements AutoCloseable {
                 + "' has shape "
                 + Arrays.toString(info.shape())
                 + ", expected "
-                + Arrays.toString(expected));
+                + Arrays.toString(expected)
+                + (info.source() == null ? "" : " (in " + info.source() + ")"));
       }
     }
     for (String name : parameters.keySet()) {
-      if (!reader.header().containsKey(name)) {
+      if (!weights.header().containsKey(name)) {
         throw new IllegalArgumentException("missing tensor '" + name + "'");
       }
     }
-    reader.forEachTensor(
+    weights.forEachTensor(
         (info, data) -> {
           Parameter target = parameters.get(info.name());
           if (target != null) {
-            target.getArray().set(data);
+            WeightArrays.copyInto(target.getArray(), info, data);
           }
         });
   }
@@ -361,13 +372,19 @@ public final class CausalLm implements AutoCloseable {
    */
   private boolean isIgnorable(String name) {
     return name.endsWith("rotary_emb.inv_freq")
-        || (config.tieWordEmbeddings() && "lm_head.weight".equals(name));
+        || (config().tieWordEmbeddings() && "lm_head.weight".equals(name));
   }
 
   private long[] expectedShapeOfIgnorable(String name) {
     return "lm_head.weight".equals(name)
-        ? new long[] {config.vocabSize(), config.hiddenSize()}
+        ? new long[] {config().vocabSize(), config().hiddenSize()}
         : null;
+  }
+
+  private Map<String, NDArray> arrays() {
+    Map<String, NDArray> arrays = new LinkedHashMap<>();
+    parameters().forEach((name, p) -> arrays.put(name, p.getArray()));
+    return arrays;
   }
 
   /**

@@ -80,6 +80,10 @@ final class LlamaAttention {
     // attn_weights = softmax(q @ k^T * scaling + causal_mask) in float32
     NDArray scores = query.matMul(key.transpose(0, 1, 3, 2)).mul(scaling).add(mask);
     NDArray probs = scores.softmax(-1);
+    // .to(query.dtype): the float32 mask made the scores float32; back to the weights' type.
+    if (probs.getDataType() != value.getDataType()) {
+      probs = probs.toType(value.getDataType(), false);
+    }
     // attn_output = (attn_weights @ v).transpose(1, 2).reshape(batch, seq, -1); o_proj
     NDArray output = probs.matMul(value).transpose(0, 2, 1, 3).reshape(batch, seq, -1);
     return project(output, oWeight, oBias, adapter);

@@ -3,6 +3,7 @@ package dev.ncalign.lm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
@@ -24,8 +25,9 @@ final class LlamaForCausalLm {
   private final RotaryEmbedding rotaryEmb;
   private final Map<String, Parameter> parameters;
 
-  LlamaForCausalLm(ModelConfig config, NDManager manager) {
-    WeightRegistry weights = new WeightRegistry(manager);
+  /** A model with zero weights of type {@code dtype} in {@code manager}. */
+  LlamaForCausalLm(ModelConfig config, NDManager manager, DataType dtype) {
+    WeightRegistry weights = new WeightRegistry(manager, dtype);
     embedTokens = weights.add("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
     for (int i = 0; i < config.numHiddenLayers(); i++) {
       layers.add(new LlamaDecoderLayer(weights, i, config));
@@ -35,8 +37,13 @@ final class LlamaForCausalLm {
         config.tieWordEmbeddings()
             ? embedTokens
             : weights.add("lm_head.weight", config.vocabSize(), config.hiddenSize());
-    rotaryEmb = new RotaryEmbedding(config.headDim(), config.ropeTheta());
+    rotaryEmb = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling());
     parameters = weights.parameters();
+  }
+
+  /** The inverse rotary frequencies this model uses (after {@code rope_scaling}). */
+  float[] ropeInvFreq() {
+    return rotaryEmb.invFreq();
   }
 
   /** Trainable parameters by HF tensor name (no {@code lm_head.weight} when tied). */
@@ -58,11 +65,15 @@ final class LlamaForCausalLm {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
-    NDList cosSin = rotaryEmb.cosSin(positionIds);
+    NDList cosSin = rotaryEmb.cosSin(positionIds, hidden.getDataType());
     for (LlamaDecoderLayer layer : layers) {
       hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
     }
     // lm_head is never adapted (PEFT's default targets exclude it).
-    return LlamaAttention.project(norm.forward(hidden), lmHead, null, null);
+    NDArray logits = LlamaAttention.project(norm.forward(hidden), lmHead, null, null);
+    // logits.float(): scoring and sampling work on float32 whatever the weights' type.
+    return logits.getDataType() == DataType.FLOAT32
+        ? logits
+        : logits.toType(DataType.FLOAT32, false);
   }
 }

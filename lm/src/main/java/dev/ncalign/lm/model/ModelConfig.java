@@ -24,6 +24,7 @@ import java.util.List;
  * @param headDim per-head width ({@code head_dim}, default hidden / heads)
  * @param rmsNormEps RMSNorm epsilon
  * @param ropeTheta RoPE base
+ * @param ropeScaling {@code rope_scaling} ({@link RopeScaling#NONE} when absent)
  * @param maxPositionEmbeddings context window in tokens
  * @param tieWordEmbeddings lm_head shares the embedding matrix
  * @param qkvBias q/k/v projections carry a bias (always for Qwen2, {@code attention_bias} for
@@ -44,6 +45,7 @@ public record ModelConfig(
     int headDim,
     double rmsNormEps,
     double ropeTheta,
+    RopeScaling ropeScaling,
     int maxPositionEmbeddings,
     boolean tieWordEmbeddings,
     boolean qkvBias,
@@ -70,14 +72,23 @@ public record ModelConfig(
       throw new IllegalArgumentException("head_dim must be even for rotary embeddings");
     }
     eosTokenIds = List.copyOf(eosTokenIds);
+    if (ropeScaling == null) {
+      ropeScaling = RopeScaling.NONE;
+    }
   }
 
-  /** Reads {@code config.json}. */
+  /**
+   * Reads {@code config.json} alone; {@link HfModelDirectory#open} also adds the eos ids of {@code
+   * generation_config.json}.
+   *
+   * @throws ModelDirectoryException naming the file and the field
+   */
   public static ModelConfig read(Path configJson) {
+    JsonNode json = HfModelDirectory.readObject(configJson);
     try {
-      return fromJson(JSON.readTree(configJson.toFile()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + configJson, e);
+      return fromJson(json);
+    } catch (IllegalArgumentException e) {
+      throw new ModelDirectoryException(configJson, e.getMessage());
     }
   }
 
@@ -87,14 +98,13 @@ public record ModelConfig(
    */
   public static ModelConfig fromJson(JsonNode json) {
     JsonNode archs = json.path("architectures");
-    String arch = archs.isArray() && archs.size() > 0 ? archs.get(0).asText() : "";
+    if (!archs.isArray() || archs.isEmpty()) {
+      throw new IllegalArgumentException("missing list field 'architectures'");
+    }
+    String arch = archs.get(0).asText();
     String act = json.path("hidden_act").asText("silu");
     if (!"silu".equals(act)) {
       throw new IllegalArgumentException("unsupported hidden_act '" + act + "'; only silu");
-    }
-    JsonNode scaling = json.path("rope_scaling");
-    if (!scaling.isMissingNode() && !scaling.isNull()) {
-      throw new IllegalArgumentException("rope_scaling is not supported: " + scaling);
     }
     if (json.path("use_sliding_window").asBoolean(false)) {
       throw new IllegalArgumentException("use_sliding_window is not supported");
@@ -117,6 +127,7 @@ public record ModelConfig(
         json.hasNonNull("head_dim") ? json.get("head_dim").asInt() : hidden / heads,
         json.path("rms_norm_eps").asDouble(1e-6),
         json.path("rope_theta").asDouble(10000.0),
+        RopeScaling.fromJson(json.get("rope_scaling")),
         required(json, "max_position_embeddings"),
         json.path("tie_word_embeddings").asBoolean(false),
         qwen2 || attentionBias,
@@ -141,6 +152,7 @@ public record ModelConfig(
     json.put("hidden_act", "silu");
     json.put("rms_norm_eps", rmsNormEps);
     json.put("rope_theta", ropeTheta);
+    json.set("rope_scaling", ropeScaling.toJson());
     json.put("max_position_embeddings", maxPositionEmbeddings);
     json.put("tie_word_embeddings", tieWordEmbeddings);
     if (!QWEN2.equals(architecture)) {
@@ -179,12 +191,13 @@ public record ModelConfig(
   private static int required(JsonNode json, String field) {
     JsonNode node = json.get(field);
     if (node == null || !node.canConvertToInt()) {
-      throw new IllegalArgumentException("config.json: missing integer field '" + field + "'");
+      throw new IllegalArgumentException("missing integer field '" + field + "'");
     }
     return node.asInt();
   }
 
-  private static List<Integer> intList(JsonNode node) {
+  /** An int or a list of ints (how HF writes {@code eos_token_id}). */
+  static List<Integer> intList(JsonNode node) {
     List<Integer> ids = new ArrayList<>();
     if (node.isArray()) {
       node.forEach(n -> ids.add(n.asInt()));

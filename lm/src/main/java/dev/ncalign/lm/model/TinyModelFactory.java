@@ -3,6 +3,7 @@ package dev.ncalign.lm.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedOutputStream;
@@ -50,6 +51,7 @@ public final class TinyModelFactory {
             spec.hidden() / spec.heads(),
             1e-6,
             10000.0,
+            RopeScaling.NONE,
             spec.maxPositions(),
             spec.tieWordEmbeddings(),
             spec.qwen2(),
@@ -59,16 +61,20 @@ public final class TinyModelFactory {
             WordLevelTokenizerJson.PAD);
     try {
       Files.createDirectories(dir);
-      config.write(dir.resolve(CausalLm.CONFIG));
+      config.write(dir.resolve(HfModelDirectory.CONFIG));
       new ObjectMapper()
           .writerWithDefaultPrettyPrinter()
           .writeValue(
-              dir.resolve(CausalLm.TOKENIZER).toFile(), WordLevelTokenizerJson.build(vocab));
+              dir.resolve(HfModelDirectory.TOKENIZER).toFile(),
+              WordLevelTokenizerJson.build(vocab));
       try (NDManager manager = NDManager.newBaseManager(Device.cpu());
           OutputStream out =
-              new BufferedOutputStream(Files.newOutputStream(dir.resolve(CausalLm.WEIGHTS)))) {
+              new BufferedOutputStream(
+                  Files.newOutputStream(dir.resolve(HfModelDirectory.WEIGHTS)))) {
         Safetensors.write(
-            out, randomWeights(new LlamaForCausalLm(config, manager).parameters(), seed));
+            out,
+            randomWeights(
+                new LlamaForCausalLm(config, manager, DataType.FLOAT32).parameters(), seed));
       }
       return dir;
     } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.ncalign.lm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import java.util.Collections;
@@ -16,14 +17,16 @@ import java.util.Map;
 final class WeightRegistry {
 
   private final NDManager manager;
+  private final DataType dtype;
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
 
-  WeightRegistry(NDManager manager) {
+  WeightRegistry(NDManager manager, DataType dtype) {
     this.manager = manager;
+    this.dtype = dtype;
   }
 
   Parameter add(String name, long... shape) {
-    NDArray array = manager.zeros(new Shape(shape));
+    NDArray array = manager.zeros(new Shape(shape), dtype);
     array.setRequiresGradient(true);
     Parameter.Type type = name.endsWith(".bias") ? Parameter.Type.BIAS : Parameter.Type.WEIGHT;
     Parameter parameter = Parameter.builder().setName(name).setType(type).build();

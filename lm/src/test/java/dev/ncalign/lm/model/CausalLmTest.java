@@ -107,13 +107,7 @@ class CausalLmTest {
     try (CausalLm reloaded = CausalLm.load(dir, Device.cpu())) {
       assertEquals(lm.config(), reloaded.config());
       assertEquals(lm.parameterCount(), reloaded.parameterCount());
-      lm.parameters()
-          .forEach(
-              (name, p) ->
-                  assertArrayEquals(
-                      p.getArray().toFloatArray(),
-                      reloaded.parameters().get(name).getArray().toFloatArray(),
-                      name));
+      ModelFixtures.assertSameWeights(lm, reloaded);
     }
   }
 
@@ -185,42 +179,10 @@ class CausalLmTest {
     lm.writeSafetensors(out);
     try (CausalLm standby = lm.newStandby()) {
       standby.loadSafetensors(new ByteArrayInputStream(out.toByteArray()));
-      lm.parameters()
-          .forEach(
-              (name, p) ->
-                  assertArrayEquals(
-                      p.getArray().toFloatArray(),
-                      standby.parameters().get(name).getArray().toFloatArray(),
-                      name));
+      ModelFixtures.assertSameWeights(lm, standby);
     }
     // The standby shared the tokenizer; closing it must not close the codec of the live model.
     assertEquals(2, lm.codec().encodePrompt("hello").length);
-  }
-
-  @Test
-  void blockSharesTheParametersAndComputesTheSameLogits() {
-    assertEquals(
-        lm.parameters().keySet(), new java.util.LinkedHashSet<>(lm.block().getParameters().keys()));
-    assertTrue(lm.block().isInitialized());
-    long[] ids = {1, 5, 9, 12};
-    try (NDManager scope = lm.manager().newSubManager()) {
-      float[] viaBlock =
-          lm.block()
-              .forward(
-                  new ai.djl.training.ParameterStore(scope, false),
-                  new ai.djl.ndarray.NDList(scope.create(ids).reshape(1, 4)),
-                  false)
-              .singletonOrThrow()
-              .toFloatArray();
-      float[] direct =
-          lm.forward(
-                  scope.create(ids).reshape(1, 4),
-                  scope.arange(0f, 4f).reshape(1, 4),
-                  AttentionMask.causal(scope, 4),
-                  null)
-              .toFloatArray();
-      assertArrayEquals(direct, viaBlock);
-    }
   }
 
   @Test

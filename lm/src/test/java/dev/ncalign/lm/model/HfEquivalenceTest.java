@@ -23,19 +23,16 @@ class HfEquivalenceTest {
     if (variant.startsWith("qwen2")) {
       spec = spec.withQwen2(true).withTiedEmbeddings(true);
     }
-    try (CausalLm lm = CausalLm.load(TestModels.write(spec, 7), Device.cpu());
-        NDManager scope = lm.manager().newSubManager()) {
+    try (CausalLm lm = CausalLm.load(TestModels.write(spec, 7), Device.cpu())) {
       TestModels.randomize(lm, 11, 0.3);
-      int[] ids = {1, 5, 9, 4, 30, 12, 7, 7, 22, 3};
-      NDArray logits =
-          lm.forward(
-              scope
-                  .create(java.util.Arrays.stream(ids).asLongStream().toArray())
-                  .reshape(1, ids.length),
-              scope.arange(0f, ids.length).reshape(1, ids.length),
-              AttentionMask.causal(scope, ids.length),
-              null);
-      float[] actual = logits.toFloatArray();
+      assertLogitsMatchReference(lm, new int[] {1, 5, 9, 4, 30, 12, 7, 7, 22, 3}, 1e-4);
+    }
+  }
+
+  /** The DJL logits of {@code ids} equal {@link HfLlamaReference}'s within {@code tolerance}. */
+  static void assertLogitsMatchReference(CausalLm lm, int[] ids, double tolerance) {
+    try (NDManager scope = lm.manager().newSubManager()) {
+      float[] actual = logits(lm, scope, ids);
 
       Map<String, float[]> weights = new LinkedHashMap<>();
       lm.parameters().forEach((name, p) -> weights.put(name, p.getArray().toFloatArray()));
@@ -47,10 +44,22 @@ class HfEquivalenceTest {
           assertEquals(
               expected[t][v],
               actual[t * vocab + v],
-              1e-4,
+              tolerance,
               "logit at position " + t + ", token " + v);
         }
       }
     }
+  }
+
+  /** Logits [seq, vocab] of one unpadded sequence, flattened. */
+  static float[] logits(CausalLm lm, NDManager scope, int[] ids) {
+    NDArray input =
+        scope.create(java.util.Arrays.stream(ids).asLongStream().toArray()).reshape(1, ids.length);
+    return lm.forward(
+            input,
+            scope.arange(0f, ids.length).reshape(1, ids.length),
+            AttentionMask.causal(scope, ids.length),
+            null)
+        .toFloatArray();
   }
 }

@@ -11,10 +11,12 @@ final class HfLlamaReference {
 
   private final ModelConfig c;
   private final Map<String, float[]> w;
+  private final double[] invFreq;
 
   HfLlamaReference(ModelConfig config, Map<String, float[]> weights) {
     this.c = config;
     this.w = weights;
+    this.invFreq = RopeReference.invFreq(config);
   }
 
   /** Logits [seq][vocab]. */
@@ -96,7 +98,7 @@ final class HfLlamaReference {
     for (int head = 0; head < vector.length / hd; head++) {
       int base = head * hd;
       for (int i = 0; i < half; i++) {
-        double angle = position / Math.pow(c.ropeTheta(), 2.0 * i / hd);
+        double angle = position * invFreq[i];
         double x1 = vector[base + i];
         double x2 = vector[base + half + i];
         vector[base + i] = x1 * Math.cos(angle) - x2 * Math.sin(angle);

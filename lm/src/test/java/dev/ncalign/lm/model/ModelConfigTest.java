@@ -63,8 +63,11 @@ class ModelConfigTest {
         "\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 8, \"intermediate_size\": 8,"
             + " \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"max_position_embeddings\": 8, \"vocab_size\": 4";
     assertRejected(
+        "{" + base + ", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 8.0}}",
+        "rope_scaling type 'yarn' is not supported");
+    assertRejected(
         "{" + base + ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}}",
-        "rope_scaling");
+        "rope_scaling.low_freq_factor");
     assertRejected("{" + base + ", \"hidden_act\": \"gelu\"}", "hidden_act");
     assertRejected("{" + base + ", \"mlp_bias\": true}", "mlp_bias");
     assertRejected(

@@ -9,6 +9,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -94,7 +95,8 @@ class SafetensorsTest {
     Map<String, float[]> out = new LinkedHashMap<>();
     new Safetensors.Reader(new ByteArrayInputStream(bytes))
         .forEachTensor(
-            (info, buffer) -> {
+            (info, data) -> {
+              FloatBuffer buffer = Safetensors.toFloats(info, data);
               float[] values = new float[buffer.remaining()];
               buffer.get(values);
               out.put(info.name(), values);

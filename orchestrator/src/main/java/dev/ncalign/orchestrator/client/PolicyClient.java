@@ -12,13 +12,9 @@ import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.SamplingParams;
 import dev.ncalign.proto.v1.WeightHeader;
-import dev.ncalign.proto.v1.WeightKind;
 import io.grpc.Channel;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToLongFunction;
@@ -119,30 +115,26 @@ public final class PolicyClient implements AutoCloseable {
 
   /**
    * Sends a safetensors file as {@code version} to every replica and returns once each has
-   * verified, loaded and swapped it in.
+   * verified, loaded and swapped it in. The file is written once to digest it and once per replica
+   * while it streams, never held whole in memory.
    *
    * @return {@code live_version} = version, {@code load_seconds} = the slowest replica's
    * @throws RpcException naming every replica that failed (the others do serve the new version)
    */
-  public PushWeightsResponse pushWeights(long version, byte[] safetensors) {
-    return pushWeights(version, safetensors, WeightKind.FULL, "");
+  public PushWeightsResponse pushWeights(long version, WeightSource safetensors) {
+    return pushWeights(version, safetensors, WeightDigest.of(safetensors));
   }
 
-  /**
-   * Sends weights of {@code kind} as {@code version} to every replica: for {@link
-   * WeightKind#LORA_ADAPTER}, adapter tensors in PEFT naming that each replica applies onto its
-   * base model, described by {@code adapterConfigJson} (PEFT adapter_config.json).
-   */
-  public PushWeightsResponse pushWeights(
-      long version, byte[] safetensors, WeightKind kind, String adapterConfigJson) {
+  /** Pushes a file whose size and digest are already known. */
+  PushWeightsResponse pushWeights(long version, WeightSource safetensors, WeightDigest digest) {
     WeightHeader header =
         WeightHeader.newBuilder()
             .setVersion(version)
             .setFormat("safetensors")
-            .setTotalBytes(safetensors.length)
-            .setSha256Hex(sha256Hex(safetensors))
-            .setKind(kind)
-            .setAdapterConfigJson(adapterConfigJson)
+            .setTotalBytes(digest.totalBytes())
+            .setSha256Hex(digest.sha256Hex())
+            .setKind(safetensors.kind())
+            .setAdapterConfigJson(safetensors.adapterConfigJson())
             .build();
     List<PushWeightsResponse> answers =
         replicas.callEach(
@@ -150,6 +142,11 @@ public final class PolicyClient implements AutoCloseable {
     double slowest =
         answers.stream().mapToDouble(PushWeightsResponse::getLoadSeconds).max().orElse(0);
     return PushWeightsResponse.newBuilder().setLiveVersion(version).setLoadSeconds(slowest).build();
+  }
+
+  /** {@link #pushWeights(long, WeightSource)} of a file already in memory. */
+  public PushWeightsResponse pushWeights(long version, byte[] safetensors) {
+    return pushWeights(version, WeightSource.of(safetensors));
   }
 
   /** Every replica's model, live version and limits, in target order. */
@@ -208,13 +205,5 @@ public final class PolicyClient implements AutoCloseable {
       }
     }
     return first;
-  }
-
-  private static String sha256Hex(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
   }
 }

@@ -5,9 +5,9 @@ import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.launch.Services;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
-import dev.ncalign.orchestrator.loop.DatasetCollector;
-import dev.ncalign.orchestrator.loop.OfflineDataset;
 import dev.ncalign.orchestrator.loss.LossType;
+import dev.ncalign.orchestrator.source.DatasetCollector;
+import dev.ncalign.orchestrator.source.DatasetFile;
 import dev.ncalign.orchestrator.store.RunStore;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -111,7 +111,7 @@ public final class ComparisonExperiment {
     out.printf(
         "collecting the offline dataset: %d prompts x %d responses from the base policy%n",
         size, config.sampling().k());
-    OfflineDataset.write(dataset, DatasetCollector.collect(config, services, size, n -> {}));
+    DatasetFile.write(dataset, DatasetCollector.collect(config, services, size, n -> {}));
     return dataset;
   }
 

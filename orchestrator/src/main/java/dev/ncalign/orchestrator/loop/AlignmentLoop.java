@@ -1,28 +1,31 @@
 package dev.ncalign.orchestrator.loop;
 
 import dev.ncalign.lm.model.CausalLm;
-import dev.ncalign.orchestrator.client.PolicyClient;
+import dev.ncalign.orchestrator.client.Published;
+import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.Mode;
+import dev.ncalign.orchestrator.source.BatchSource;
+import dev.ncalign.orchestrator.source.HeldOutEvaluator;
+import dev.ncalign.orchestrator.source.Rollout;
 import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.store.RunStore;
 import dev.ncalign.orchestrator.store.SampleRecord;
 import dev.ncalign.orchestrator.train.Learner;
 import dev.ncalign.orchestrator.train.RewardBatch;
 import dev.ncalign.orchestrator.train.RoundUpdate;
-import dev.ncalign.orchestrator.train.ScoredResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.DoubleSummaryStatistics;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The round loop shared by online and offline training: take a batch from the {@link BatchSource},
- * update the policy, push version v+1 to every policy replica, evaluate on held-out prompts when
- * due, record the round, checkpoint when due.
+ * The round loop shared by online and offline training. One record per round flows one way: the
+ * {@link BatchSource}'s {@link Rollout} → the learner's {@link RoundUpdate} → the weights the
+ * {@link WeightPublisher} {@link Published} → the held-out evaluation when due → the metrics row
+ * built from those; then a checkpoint when due.
  *
  * <p>Every random choice of round r depends only on (seed, r), so a run resumed from a checkpoint
  * replays exactly what the interrupted run would have done.
@@ -37,37 +40,34 @@ public final class AlignmentLoop {
   private final BatchSource source;
   private final Learner learner;
   private final CausalLm policy;
-  private final PolicyClient policyClient;
-  private final OnlineSampler evaluator;
+  private final WeightPublisher publisher;
+  private final HeldOutEvaluator evaluator;
   private final RunStore store;
   private final LoopSettings settings;
   private final List<RoundListener> listeners;
-  private long liveVersion;
 
   /**
-   * @param liveVersion the version the policy replicas serve now, equal to the learner's weights
+   * @param publisher streams {@code policy}'s weights to the replicas, which serve them now
    */
   public AlignmentLoop(
       Mode mode,
       BatchSource source,
       Learner learner,
       CausalLm policy,
-      PolicyClient policyClient,
-      OnlineSampler evaluator,
+      WeightPublisher publisher,
+      HeldOutEvaluator evaluator,
       RunStore store,
       LoopSettings settings,
-      List<RoundListener> listeners,
-      long liveVersion) {
+      List<RoundListener> listeners) {
     this.mode = mode;
     this.source = source;
     this.learner = learner;
     this.policy = policy;
-    this.policyClient = policyClient;
+    this.publisher = publisher;
     this.evaluator = evaluator;
     this.store = store;
     this.settings = settings;
     this.listeners = new CopyOnWriteArrayList<>(listeners);
-    this.liveVersion = liveVersion;
   }
 
   /** Runs rounds {@code first} to {@code settings.rounds()}, inclusive. */
@@ -80,67 +80,63 @@ public final class AlignmentLoop {
   /** One round, recorded; the policy replicas serve the updated weights when it returns. */
   public RoundMetrics runRound(int round) {
     learner.reseed(settings.seed() * 1_000_033L + round);
-    SourcedBatch sourced = source.next(round);
-    RewardBatch batch = sourced.batch();
-    long sampledVersion = mode == Mode.ONLINE ? sourced.policyVersion() : liveVersion;
+    Rollout rollout = source.next(round);
+    RewardBatch batch = rollout.batch();
 
     long learnStart = System.nanoTime();
     RoundUpdate update = learner.update(batch);
     double learnSeconds = (System.nanoTime() - learnStart) / 1e9;
 
-    long pushStart = System.nanoTime();
-    liveVersion = Math.max(liveVersion, sampledVersion) + 1;
-    PolicyWeights.of(policy).pushTo(policyClient, liveVersion);
-    double pushSeconds = (System.nanoTime() - pushStart) / 1e9;
-
-    RewardBatch evaluation =
-        settings.evalDue(round) ? evaluator.evaluationBatch(settings.evalCount()) : null;
-    // Online, the round's own samples came from the policy, so their KL estimate is on-policy;
-    // offline
-    // they did not, and only fresh evaluation samples (from the updated policy) give an honest
-    // estimate.
-    double kl =
-        mode == Mode.ONLINE
-            ? update.kl()
-            : evaluation != null ? learner.kl(evaluation) : Double.NaN;
+    // Offline there is no sampled version: the push goes one above the live one.
+    Published published =
+        publisher.publish(
+            rollout.sampledVersion() == null ? publisher.liveVersion() : rollout.sampledVersion());
     RoundMetrics metrics =
-        metrics(
+        RoundRow.of(
             round,
-            sampledVersion,
-            sourced,
+            mode,
+            rollout,
             update,
-            kl,
             learnSeconds,
-            pushSeconds,
-            evaluation == null ? null : evaluation.meanReward());
+            learner.optimizer().steps(),
+            published,
+            settings.evalDue(round) ? evaluate() : null);
     store.appendMetrics(metrics);
-    store.appendSamples(SampleRecord.of(round, sampledVersion, batch));
+    store.appendSamples(SampleRecord.of(round, batch));
     if (round % settings.checkpointEvery() == 0 || round == settings.rounds()) {
       checkpoint(round);
     }
     LOG.info(
-        "round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {}",
+        "round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {} pushed {} bytes",
         round,
-        sampledVersion,
+        metrics.liveVersion(),
         fmt(metrics.meanReward()),
         fmt(update.loss()),
         fmt(update.bestLogpBefore()),
         fmt(update.bestLogpAfter()),
         fmt(update.worstLogpBefore()),
         fmt(update.worstLogpAfter()),
-        fmt(metrics.kl()));
+        fmt(metrics.kl()),
+        published.bytes());
     listeners.forEach(l -> l.roundCompleted(metrics, batch));
     return metrics;
+  }
+
+  /**
+   * Fresh samples of the updated policy on held-out prompts: their mean reward, and the one KL the
+   * run reports, KL(π_θ‖π_ref) of the updated policy estimated on those samples. Both modes measure
+   * it the same way, so online and offline KLs compare; it is NaN when sampling is not plain π_θ
+   * sampling, where the mean log-ratio of the samples is not a KL estimate.
+   */
+  private RoundRow.Evaluation evaluate() {
+    RewardBatch evaluation = evaluator.evaluate(settings.evalCount());
+    double kl = evaluator.samplesPolicyAsIs() ? learner.kl(evaluation) : Double.NaN;
+    return new RoundRow.Evaluation(evaluation.meanReward(), kl);
   }
 
   /** Adds a listener for the rounds still to run. */
   public void addListener(RoundListener listener) {
     listeners.add(listener);
-  }
-
-  /** The version the policy replicas serve now. */
-  public long liveVersion() {
-    return liveVersion;
   }
 
   private void checkpoint(int round) {
@@ -151,54 +147,7 @@ public final class AlignmentLoop {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save optimizer state in " + dir, e);
     }
-    store.markCheckpoint(round, liveVersion, learner.optimizer().steps(), "");
-  }
-
-  private RoundMetrics metrics(
-      int round,
-      long version,
-      SourcedBatch sourced,
-      RoundUpdate update,
-      double kl,
-      double learnSeconds,
-      double pushSeconds,
-      Double evalReward) {
-    RewardBatch batch = sourced.batch();
-    DoubleSummaryStatistics rewards =
-        batch.responses().stream()
-            .filter(ScoredResponse::present)
-            .mapToDouble(ScoredResponse::reward)
-            .summaryStatistics();
-    ResponseStats stats = ResponseStats.of(batch.responses());
-    double tokensPerSecond =
-        sourced.generateSeconds() > 0 ? sourced.generatedTokens() / sourced.generateSeconds() : 0;
-    return new RoundMetrics(
-        round,
-        mode,
-        version,
-        learner.optimizer().steps(),
-        orNaN(rewards, rewards.getAverage()),
-        orNaN(rewards, rewards.getMin()),
-        orNaN(rewards, rewards.getMax()),
-        update.loss(),
-        update.bestLogpBefore(),
-        update.bestLogpAfter(),
-        update.worstLogpBefore(),
-        update.worstLogpAfter(),
-        kl,
-        stats.meanLength(),
-        stats.distinct2(),
-        batch.dropped(),
-        sourced.generateSeconds(),
-        sourced.scoreSeconds(),
-        learnSeconds,
-        pushSeconds,
-        tokensPerSecond,
-        evalReward);
-  }
-
-  private static double orNaN(DoubleSummaryStatistics stats, double value) {
-    return stats.getCount() == 0 ? Double.NaN : value;
+    store.markCheckpoint(round, publisher.liveVersion(), learner.optimizer().steps());
   }
 
   private static String fmt(double value) {

@@ -6,29 +6,36 @@ import dev.ncalign.lm.lora.LoraConfig;
 import dev.ncalign.lm.lora.PeftAdapterDirectory;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.client.PolicyClient;
+import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.LrSchedule;
 import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.launch.ServerProcess;
 import dev.ncalign.orchestrator.launch.Services;
+import dev.ncalign.orchestrator.source.BatchSource;
+import dev.ncalign.orchestrator.source.HeldOutEvaluator;
+import dev.ncalign.orchestrator.source.OfflineDataset;
+import dev.ncalign.orchestrator.source.OnlineSampler;
+import dev.ncalign.orchestrator.source.OnlineSource;
+import dev.ncalign.orchestrator.source.PromptSet;
 import dev.ncalign.orchestrator.store.RunState;
 import dev.ncalign.orchestrator.store.RunStore;
 import dev.ncalign.orchestrator.train.Learner;
 import dev.ncalign.orchestrator.train.LearnerSettings;
 import dev.ncalign.orchestrator.train.LearningRateSchedule;
-import dev.ncalign.proto.v1.PolicyInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * One run wired from its {@link RunConfig}: the run directory, the servers it starts (when the
  * config names no running replicas), the clients, the policy and its frozen reference, the learner
- * and the loop. Resuming restores the policy and optimizer from the last checkpoint and pushes
- * those weights to the replicas before the next round.
+ * and the loop. Resuming restores the policy and optimizer from the last checkpoint, and the {@link
+ * WeightPublisher} pushes those weights to the replicas before the next round.
  */
 public final class AlignmentRun implements AutoCloseable {
   private final RunStore store;
@@ -65,21 +72,21 @@ public final class AlignmentRun implements AutoCloseable {
       PromptSet prompts = PromptSet.load(config.prompts().file());
       sampler =
           new OnlineSampler(
-              services.policy(),
-              services.reward(),
-              policy.codec(),
-              prompts,
-              config.sampling(),
-              config.run().seed());
+              services.policy(), services.reward(), policy.codec(), config.sampling());
       BatchSource source =
           config.mode() == Mode.ONLINE
-              ? sampler
+              ? new OnlineSource(
+                  sampler, prompts, config.sampling().promptsPerRound(), config.run().seed())
               : OfflineDataset.load(
                   config.offline().dataset(),
                   policy.codec(),
                   config.sampling().promptsPerRound(),
                   config.run().seed());
-      long liveVersion = synchronizeReplicas(state);
+      WeightPublisher publisher =
+          WeightPublisher.synchronize(
+              services.policy(),
+              PolicyWeights.of(policy),
+              state.map(s -> OptionalLong.of(s.liveVersion())).orElse(OptionalLong.empty()));
       LoopSettings settings =
           new LoopSettings(
               config.run().rounds(),
@@ -93,12 +100,11 @@ public final class AlignmentRun implements AutoCloseable {
               source,
               learner,
               policy,
-              services.policy(),
-              sampler,
+              publisher,
+              new HeldOutEvaluator(sampler, prompts, config.run().seed()),
               store,
               settings,
-              listeners,
-              liveVersion);
+              listeners);
       firstRound = state.map(s -> s.lastCompletedRound() + 1).orElse(1);
     } catch (IOException e) {
       close();
@@ -192,21 +198,6 @@ public final class AlignmentRun implements AutoCloseable {
               + wanted);
     }
     return base.withAdapter(adapter);
-  }
-
-  /**
-   * The replicas serve exactly the learner's weights: push them unless they are the untouched base
-   * model.
-   */
-  private long synchronizeReplicas(Optional<RunState> state) {
-    long live =
-        policyClient().info().stream().mapToLong(PolicyInfo::getLiveVersion).max().orElse(1);
-    if (state.isEmpty() && live == 1) {
-      return live;
-    }
-    long version = Math.max(live + 1, state.map(RunState::policyVersion).orElse(0L));
-    PolicyWeights.of(policy).pushTo(policyClient(), version);
-    return version;
   }
 
   /** Learner settings; the schedule's length estimates the optimizer steps of the whole run. */

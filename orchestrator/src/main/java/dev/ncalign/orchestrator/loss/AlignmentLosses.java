@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The NCA loss family as pure functions over NDArrays.
@@ -74,16 +76,24 @@ public final class AlignmentLosses {
         switch (type) {
           case INFONCA -> infoNca(r, present.weights(rewards, alpha), present);
           case NCA -> nca(r, present.weights(rewards, alpha), present);
-          case DPO ->
-              dpo(
-                  present.pick(r, present.chosen(rewards)),
-                  present.pick(r, present.rejected(rewards)));
-          case NCA_PAIR ->
-              ncaPair(
-                  present.pick(r, present.chosen(rewards)),
-                  present.pick(r, present.rejected(rewards)));
+          case DPO, NCA_PAIR -> {
+            List<PairChoice> pairs = present.choices(rewards);
+            NDArray chosen = present.pick(r, present.oneHot(pairs, true));
+            NDArray rejected = present.pick(r, present.oneHot(pairs, false));
+            yield type == LossType.DPO ? dpo(chosen, rejected) : ncaPair(chosen, rejected);
+          }
         };
     return present.meanOverValidPrompts(perPrompt);
+  }
+
+  /**
+   * The best/worst pair {@link #compute} trains DPO and NCA-pair on, one per prompt (row) of {@code
+   * rewards} [B, K] under {@code mask} [B, K]; the likelihood diagnostic reports the same pair.
+   */
+  public static List<PairChoice> pairChoices(NDArray rewards, NDArray mask) {
+    float[] m = mask.toType(DataType.FLOAT32, false).toFloatArray();
+    Shape shape = rewards.getShape();
+    return new ResponseMask(mask, m, shape.get(0), (int) shape.get(1)).choices(rewards);
   }
 
   /** −Σ_i w_i · log softmax(r)_i, per prompt. */
@@ -206,38 +216,27 @@ public final class AlignmentLosses {
       return mask.sum(new int[] {1}).maximum(1f);
     }
 
-    /**
-     * One-hot [B, K] of the present response with the highest reward; ties go to the lowest index.
-     */
-    NDArray chosen(NDArray rewards) {
-      return oneHot(rewards, true);
-    }
-
-    /**
-     * One-hot [B, K] of the present response with the lowest reward; ties go to the highest index.
-     */
-    NDArray rejected(NDArray rewards) {
-      return oneHot(rewards, false);
-    }
-
-    private NDArray oneHot(NDArray rewards, boolean highest) {
+    /** The pair each prompt's pairwise loss uses, prompt by prompt. */
+    List<PairChoice> choices(NDArray rewards) {
       float[] rw = rewards.toType(DataType.FLOAT32, false).toFloatArray();
+      boolean[] present = new boolean[maskValues.length];
+      for (int i = 0; i < present.length; i++) {
+        present[i] = maskValues[i] != 0f;
+      }
+      List<PairChoice> out = new ArrayList<>((int) batch);
+      for (int b = 0; b < batch; b++) {
+        out.add(PairChoice.of(rw, present, b * k, k));
+      }
+      return out;
+    }
+
+    /** One-hot [B, K] of each prompt's chosen (or rejected) response; all zero without one. */
+    NDArray oneHot(List<PairChoice> choices, boolean chosen) {
       float[] hot = new float[maskValues.length];
       for (int b = 0; b < batch; b++) {
-        int best = -1;
-        for (int i = 0; i < k; i++) {
-          int at = b * k + i;
-          if (maskValues[at] == 0f) {
-            continue;
-          }
-          boolean better =
-              best < 0 || (highest ? rw[at] > rw[b * k + best] : rw[at] <= rw[b * k + best]);
-          if (better) {
-            best = i;
-          }
-        }
-        if (best >= 0) {
-          hot[b * k + best] = 1f;
+        int index = chosen ? choices.get(b).chosen() : choices.get(b).rejected();
+        if (index >= 0) {
+          hot[b * k + index] = 1f;
         }
       }
       return mask.getManager().create(hot, mask.getShape());

@@ -1,30 +1,44 @@
 package dev.ncalign.orchestrator.store;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import dev.ncalign.orchestrator.config.Mode;
 
 /**
- * One row of {@code metrics.jsonl}: what one round (online) or one evaluation step (offline) did.
- * JSON keys are the snake_case component names. Log-probs are sequence log-probs in nats;
- * "best"/"worst" are the means over prompts of the highest- and lowest-reward response, before and
- * after the update (the NCA paper's likelihood diagnostic: InfoNCA/DPO tend to push both down, NCA
- * keeps the best one up).
+ * One row of {@code metrics.jsonl}: what one round did. JSON keys are the snake_case component
+ * names. Log-probs are sequence log-probs in nats; "best"/"worst" are the means over prompts of the
+ * highest- and lowest-reward response, before and after the update (the NCA paper's likelihood
+ * diagnostic: InfoNCA/DPO tend to push both down, NCA keeps the best one up). Built with {@link
+ * #builder()}; rows written before {@code sampled_version}/{@code live_version} existed (one {@code
+ * policy_version}) still read.
  *
  * @param round round number, the same number passed to {@link RunStore#markCheckpoint}
- * @param policyVersion version the round's samples came from
+ * @param sampledVersion version the round's training responses were sampled from: the live policy
+ *     online; null offline, where they come from a dataset
+ * @param liveVersion version every policy replica serves after this round's push
  * @param step optimizer steps taken since the start of the run, after this round
- * @param kl estimate of KL(pi_theta || pi_ref) on this round's samples
+ * @param optimizerSteps optimizer steps taken in this round
+ * @param gradNorm mean global gradient norm (before clipping) over this round's optimizer steps
+ * @param kl KL(π_θ‖π_ref) of the policy after this round's update, estimated as the mean of log π_θ
+ *     − log π_ref over its fresh samples on the held-out prompts; null when the round did not
+ *     evaluate, or when sampling is not plain π_θ sampling (temperature ≠ 1, top-k, top-p), where
+ *     that mean is not a KL estimate
  * @param meanLength mean response length in tokens
  * @param distinct2 distinct bigrams / all bigrams over the round's responses (collapses under
  *     reward hacking)
  * @param dropped responses whose reward was not finite, left out of the loss
+ * @param pushSeconds wall time of publishing the round's weights to every replica
+ * @param pushBytes bytes of the weight file sent to one replica this round
  * @param tokensPerSecond generated tokens per second of generation time
  * @param evalReward mean reward on the held-out prompts, when the round evaluated them; null
  *     otherwise
  */
+@JsonDeserialize(builder = RoundMetrics.Builder.class)
 public record RoundMetrics(
     int round,
     Mode mode,
-    long policyVersion,
+    Long sampledVersion,
+    long liveVersion,
     long step,
     double meanReward,
     double minReward,
@@ -38,9 +52,228 @@ public record RoundMetrics(
     double meanLength,
     double distinct2,
     int dropped,
+    int optimizerSteps,
+    double gradNorm,
     double generateSeconds,
     double scoreSeconds,
     double learnSeconds,
     double pushSeconds,
+    long pushBytes,
     double tokensPerSecond,
-    Double evalReward) {}
+    Double evalReward) {
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Names every field it sets; unset numbers are 0 and unset nullable ones null. */
+  @JsonPOJOBuilder(withPrefix = "")
+  public static final class Builder {
+    private int round;
+    private Mode mode;
+    private Long sampledVersion;
+    private Long liveVersion;
+    private Long legacyPolicyVersion;
+    private long step;
+    private double meanReward;
+    private double minReward;
+    private double maxReward;
+    private double loss;
+    private double bestLogpBefore;
+    private double bestLogpAfter;
+    private double worstLogpBefore;
+    private double worstLogpAfter;
+    private double kl = Double.NaN;
+    private double meanLength;
+    private double distinct2;
+    private int dropped;
+    private int optimizerSteps;
+    private double gradNorm;
+    private double generateSeconds;
+    private double scoreSeconds;
+    private double learnSeconds;
+    private double pushSeconds;
+    private long pushBytes;
+    private double tokensPerSecond;
+    private Double evalReward;
+
+    public Builder round(int v) {
+      round = v;
+      return this;
+    }
+
+    public Builder mode(Mode v) {
+      mode = v;
+      return this;
+    }
+
+    public Builder sampledVersion(Long v) {
+      sampledVersion = v;
+      return this;
+    }
+
+    public Builder liveVersion(long v) {
+      liveVersion = v;
+      return this;
+    }
+
+    /**
+     * Rows before 0.2 had only {@code policy_version}: the version sampled from online, the live
+     * version before the round's push offline; either way the push made it {@code + 1}.
+     */
+    public Builder policyVersion(long v) {
+      legacyPolicyVersion = v;
+      return this;
+    }
+
+    public Builder step(long v) {
+      step = v;
+      return this;
+    }
+
+    public Builder meanReward(double v) {
+      meanReward = v;
+      return this;
+    }
+
+    public Builder minReward(double v) {
+      minReward = v;
+      return this;
+    }
+
+    public Builder maxReward(double v) {
+      maxReward = v;
+      return this;
+    }
+
+    public Builder loss(double v) {
+      loss = v;
+      return this;
+    }
+
+    public Builder bestLogpBefore(double v) {
+      bestLogpBefore = v;
+      return this;
+    }
+
+    public Builder bestLogpAfter(double v) {
+      bestLogpAfter = v;
+      return this;
+    }
+
+    public Builder worstLogpBefore(double v) {
+      worstLogpBefore = v;
+      return this;
+    }
+
+    public Builder worstLogpAfter(double v) {
+      worstLogpAfter = v;
+      return this;
+    }
+
+    public Builder kl(double v) {
+      kl = v;
+      return this;
+    }
+
+    public Builder meanLength(double v) {
+      meanLength = v;
+      return this;
+    }
+
+    public Builder distinct2(double v) {
+      distinct2 = v;
+      return this;
+    }
+
+    public Builder dropped(int v) {
+      dropped = v;
+      return this;
+    }
+
+    public Builder optimizerSteps(int v) {
+      optimizerSteps = v;
+      return this;
+    }
+
+    public Builder gradNorm(double v) {
+      gradNorm = v;
+      return this;
+    }
+
+    public Builder generateSeconds(double v) {
+      generateSeconds = v;
+      return this;
+    }
+
+    public Builder scoreSeconds(double v) {
+      scoreSeconds = v;
+      return this;
+    }
+
+    public Builder learnSeconds(double v) {
+      learnSeconds = v;
+      return this;
+    }
+
+    public Builder pushSeconds(double v) {
+      pushSeconds = v;
+      return this;
+    }
+
+    public Builder pushBytes(long v) {
+      pushBytes = v;
+      return this;
+    }
+
+    public Builder tokensPerSecond(double v) {
+      tokensPerSecond = v;
+      return this;
+    }
+
+    public Builder evalReward(Double v) {
+      evalReward = v;
+      return this;
+    }
+
+    public RoundMetrics build() {
+      Long sampled = sampledVersion;
+      long live;
+      if (liveVersion != null) {
+        live = liveVersion;
+      } else if (legacyPolicyVersion != null) {
+        live = legacyPolicyVersion + 1;
+        sampled = mode == Mode.ONLINE ? legacyPolicyVersion : null;
+      } else {
+        throw new IllegalArgumentException("round " + round + " has no live_version");
+      }
+      return new RoundMetrics(
+          round,
+          mode,
+          sampled,
+          live,
+          step,
+          meanReward,
+          minReward,
+          maxReward,
+          loss,
+          bestLogpBefore,
+          bestLogpAfter,
+          worstLogpBefore,
+          worstLogpAfter,
+          kl,
+          meanLength,
+          distinct2,
+          dropped,
+          optimizerSteps,
+          gradNorm,
+          generateSeconds,
+          scoreSeconds,
+          learnSeconds,
+          pushSeconds,
+          pushBytes,
+          tokensPerSecond,
+          evalReward);
+    }
+  }
+}

@@ -115,14 +115,13 @@ public final class RunStore {
    * Declares {@code round} complete: its metrics and samples are appended and its checkpoint
    * directory fully written. Atomically replaces {@code state.json}.
    */
-  public synchronized RunState markCheckpoint(
-      int round, long policyVersion, long step, String rngState) {
+  public synchronized RunState markCheckpoint(int round, long liveVersion, long step) {
     Path checkpoint = dir.resolve(checkpointName(round));
     if (!Files.isDirectory(checkpoint)) {
       throw new IllegalStateException(
           "no checkpoint written for round " + round + ": " + checkpoint);
     }
-    RunState state = new RunState(round, policyVersion, step, checkpointName(round), rngState);
+    RunState state = new RunState(round, liveVersion, step, checkpointName(round));
     try {
       AtomicFiles.write(
           stateFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(state));

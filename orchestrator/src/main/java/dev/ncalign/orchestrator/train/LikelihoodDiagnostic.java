@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * The paper's likelihood diagnostic: how the log-probs of each prompt's best and worst response
- * moved during a round, and the KL estimate to the reference.
+ * moved during a round (the best and worst as {@link ScoredPrompt#pairChoice} picks them, the same
+ * pair the pairwise losses use), and the KL estimate to the reference.
  */
 final class LikelihoodDiagnostic {
   private LikelihoodDiagnostic() {}
@@ -42,7 +43,6 @@ final class LikelihoodDiagnostic {
         bestAfter / d,
         worstBefore / d,
         worstAfter / d,
-        meanLogRatio(prompts, before, ref),
         steps,
         meanGradNorm);
   }

@@ -10,8 +10,6 @@ package dev.ncalign.orchestrator.train;
  * @param bestLogpAfter the same after the update
  * @param worstLogpBefore mean log π(worst response | prompt) before the update
  * @param worstLogpAfter the same after the update
- * @param kl estimate of KL(π_θ‖π_ref) before the update: mean of log π_θ − log π_ref over the
- *     responses (unbiased when they were sampled from π_θ, i.e. online)
  * @param optimizerSteps optimizer steps taken this round
  * @param gradNorm mean global gradient norm before clipping
  */
@@ -21,6 +19,5 @@ public record RoundUpdate(
     double bestLogpAfter,
     double worstLogpBefore,
     double worstLogpAfter,
-    double kl,
     int optimizerSteps,
     double gradNorm) {}

@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.train;
 
+import dev.ncalign.orchestrator.loss.PairChoice;
 import java.util.List;
 
 /**
@@ -29,26 +30,23 @@ public record ScoredPrompt(String prompt, int[] promptIds, List<ScoredResponse> 
 
   /** Index of the present response with the highest reward (ties: lowest index), or −1. */
   public int best() {
-    int best = -1;
-    for (int i = 0; i < responses.size(); i++) {
-      ScoredResponse r = responses.get(i);
-      if (r.present() && (best < 0 || r.reward() > responses.get(best).reward())) {
-        best = i;
-      }
-    }
-    return best;
+    return pairChoice().chosen();
   }
 
   /** Index of the present response with the lowest reward (ties: highest index), or −1. */
   public int worst() {
-    int worst = -1;
-    for (int i = 0; i < responses.size(); i++) {
-      ScoredResponse r = responses.get(i);
-      if (r.present() && (worst < 0 || r.reward() <= responses.get(worst).reward())) {
-        worst = i;
-      }
+    return pairChoice().rejected();
+  }
+
+  /** The best/worst pair the pairwise losses train on for this prompt (one tie rule for both). */
+  public PairChoice pairChoice() {
+    float[] rewards = new float[responses.size()];
+    boolean[] present = new boolean[responses.size()];
+    for (int i = 0; i < rewards.length; i++) {
+      rewards[i] = responses.get(i).reward();
+      present[i] = responses.get(i).present();
     }
-    return worst;
+    return PairChoice.of(rewards, present, 0, rewards.length);
   }
 
   /** Responses whose reward is finite. */

@@ -81,14 +81,14 @@ public final class Dashboard implements RoundListener, AutoCloseable {
 
   @Override
   public void roundCompleted(RoundMetrics row, RewardBatch batch) {
-    List<SampleRecord> samples = SampleRecord.of(row.round(), row.policyVersion(), batch);
+    List<SampleRecord> samples = SampleRecord.of(row.round(), batch);
     history.add(row, samples);
     metrics.roundCompleted(row, batch);
     RoundEvent event =
         new RoundEvent(
             row,
             history.roundsDone(),
-            LiveVersion.afterRound(row),
+            row.liveVersion(),
             history.recentSamples(Math.min(samples.size(), DashboardRoutes.PAGE_SAMPLES)));
     events.publish("round", DashboardJson.write(event));
   }

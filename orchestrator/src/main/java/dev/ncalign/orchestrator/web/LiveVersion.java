@@ -10,16 +10,8 @@ final class LiveVersion {
   private LiveVersion() {}
 
   /**
-   * The version the replicas serve once a round is recorded: the loop pushes {@code policyVersion +
-   * 1} after every round, online and offline alike (see {@code AlignmentLoop#runRound}).
-   */
-  static long afterRound(RoundMetrics metrics) {
-    return metrics.policyVersion() + 1;
-  }
-
-  /**
-   * The highest version a policy replica reports (replicas can lag during a push), else the one
-   * implied by the last round, else null for a run that has neither.
+   * The highest version a policy replica reports (replicas can lag during a push), else the one the
+   * last round pushed, else null for a run that has neither.
    */
   static Long of(List<ReplicaStatus.Replica> replicas, RoundMetrics last) {
     return replicas.stream()
@@ -27,6 +19,6 @@ final class LiveVersion {
         .map(ReplicaStatus.Replica::liveVersion)
         .filter(Objects::nonNull)
         .max(Long::compare)
-        .orElse(last == null ? null : afterRound(last));
+        .orElse(last == null ? null : last.liveVersion());
   }
 }

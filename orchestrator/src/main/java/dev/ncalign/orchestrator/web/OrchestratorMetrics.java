@@ -112,7 +112,7 @@ public final class OrchestratorMetrics implements RoundListener {
   }
 
   private void updateGauges(RoundMetrics metrics) {
-    liveVersion = LiveVersion.afterRound(metrics);
+    liveVersion = metrics.liveVersion();
     lastMeanReward = metrics.meanReward();
   }
 

@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.client;
 
 import dev.ncalign.proto.v1.Completion;
+import dev.ncalign.proto.v1.FinishReason;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.GetInfoRequest;
@@ -21,6 +22,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A policy replica that answers from its inputs: completion text is {@code name:prompt#sample}, a
@@ -36,10 +38,21 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   final List<Integer> logprobBatches = new CopyOnWriteArrayList<>();
   final List<WeightHeader> headers = new CopyOnWriteArrayList<>();
   final List<Integer> chunkSizes = new CopyOnWriteArrayList<>();
+
+  /** Weight bytes received so far over every push, counted as each chunk arrives. */
+  final AtomicLong receivedBytes = new AtomicLong();
+
   final AtomicInteger unavailableCalls = new AtomicInteger();
   volatile byte[] weights;
   volatile long version = 1;
   volatile boolean hang;
+
+  /**
+   * When set, completions carry token ids, per-token log-probs and a finish reason (see {@link
+   * #sampledIds}), and their text grows with the sample index so rewards differ.
+   */
+  volatile boolean sampleTokens;
+
   volatile Status rejectPush;
 
   FakePolicy(String name, int maxPrompts) {
@@ -57,16 +70,35 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
     for (int p = 0; p < request.getPromptsCount(); p++) {
       for (int s = 0; s < request.getNumSamples(); s++) {
-        response.addCompletions(
+        Completion.Builder completion =
             Completion.newBuilder()
                 .setPromptIndex(p)
                 .setSampleIndex(s)
                 .setText(name + ":" + request.getPrompts(p) + "#" + s)
-                .setPolicyVersion(version));
+                .setPolicyVersion(version);
+        if (sampleTokens) {
+          int[] ids = sampledIds(p, s);
+          completion.setText(completion.getText() + "+".repeat(s));
+          for (int t = 0; t < ids.length; t++) {
+            completion.addTokenIds(ids[t]).addTokenLogprobs(-0.5f - t);
+          }
+          // Odd samples were cut off at max_new_tokens.
+          completion.setFinishReason(s % 2 == 1 ? FinishReason.LENGTH : FinishReason.STOP);
+        }
+        response.addCompletions(completion);
       }
     }
     out.onNext(response.build());
     out.onCompleted();
+  }
+
+  /** The token ids of sample {@code s} of the request's prompt {@code p}, when sampleTokens. */
+  static int[] sampledIds(int p, int s) {
+    int[] ids = new int[2 + s];
+    for (int t = 0; t < ids.length; t++) {
+      ids[t] = 4 + (p * 7 + s * 3 + t * 5) % 25;
+    }
+    return ids;
   }
 
   @Override
@@ -94,6 +126,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
           headers.add(chunk.getHeader());
         } else {
           chunkSizes.add(chunk.getData().size());
+          receivedBytes.addAndGet(chunk.getData().size());
           bytes.writeBytes(chunk.getData().toByteArray());
         }
       }

@@ -25,29 +25,31 @@ class ComparisonReportTest {
     for (int r = 1; r <= 6; r++) {
       double best = -10 + slope * r;
       rows.add(
-          new RoundMetrics(
-              r,
-              mode,
-              r,
-              2L * r,
-              0.1 * r,
-              -1,
-              1,
-              0.5,
-              best,
-              best + step,
-              -12,
-              -12.5,
-              0.1 * r,
-              10,
-              0.4,
-              0,
-              0.1,
-              0.1,
-              0.2,
-              0.05,
-              100,
-              0.1 * r));
+          RoundMetrics.builder()
+              .round(r)
+              .mode(mode)
+              .sampledVersion((long) r)
+              .liveVersion(r + 1L)
+              .step(2L * r)
+              .meanReward(0.1 * r)
+              .minReward(-1)
+              .maxReward(1)
+              .loss(0.5)
+              .bestLogpBefore(best)
+              .bestLogpAfter(best + step)
+              .worstLogpBefore(-12)
+              .worstLogpAfter(-12.5)
+              .kl(0.1 * r)
+              .meanLength(10)
+              .distinct2(0.4)
+              .dropped(0)
+              .generateSeconds(0.1)
+              .scoreSeconds(0.1)
+              .learnSeconds(0.2)
+              .pushSeconds(0.05)
+              .tokensPerSecond(100)
+              .evalReward(0.1 * r)
+              .build());
     }
     return rows;
   }

@@ -30,35 +30,44 @@ class MetricsPlotTest {
     return IntStream.rangeClosed(1, rounds)
         .mapToObj(
             r ->
-                new RoundMetrics(
-                    r,
-                    evaluated ? Mode.OFFLINE : Mode.ONLINE,
-                    r,
-                    4L * r,
-                    -1 + lift * Math.log(r),
-                    -3,
-                    2,
-                    0.69 - 0.01 * r,
-                    -18 + 0.2 * r,
-                    -17.8 + 0.2 * r,
-                    -22 - 0.5 * r,
-                    -22.5 - 0.5 * r,
-                    r == 3 ? Double.NaN : 0.01 * r,
-                    14 - 0.1 * r,
-                    0.8 - 0.005 * r,
-                    0,
-                    2,
-                    0.3,
-                    3,
-                    0.4,
-                    300,
-                    evaluated && r % 2 == 0 ? -0.5 + 0.1 * r : null))
+                RoundMetrics.builder()
+                    .round(r)
+                    .mode(evaluated ? Mode.OFFLINE : Mode.ONLINE)
+                    .sampledVersion((long) r)
+                    .liveVersion(r + 1L)
+                    .step(4L * r)
+                    .meanReward(-1 + lift * Math.log(r))
+                    .minReward(-3)
+                    .maxReward(2)
+                    .loss(0.69 - 0.01 * r)
+                    .bestLogpBefore(-18 + 0.2 * r)
+                    .bestLogpAfter(-17.8 + 0.2 * r)
+                    .worstLogpBefore(-22 - 0.5 * r)
+                    .worstLogpAfter(-22.5 - 0.5 * r)
+                    .kl(r == 3 ? Double.NaN : 0.01 * r)
+                    .meanLength(14 - 0.1 * r)
+                    .distinct2(0.8 - 0.005 * r)
+                    .dropped(0)
+                    .generateSeconds(2)
+                    .scoreSeconds(0.3)
+                    .learnSeconds(3)
+                    .pushSeconds(0.4)
+                    .tokensPerSecond(300)
+                    .evalReward(evaluated && r % 2 == 0 ? -0.5 + 0.1 * r : null)
+                    .build())
         .toList();
   }
 
   static RoundMetrics withReward(int round, double meanReward) {
-    return new RoundMetrics(
-        round, Mode.ONLINE, 1, 1, meanReward, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
+    return RoundMetrics.builder()
+        .round(round)
+        .mode(Mode.ONLINE)
+        .sampledVersion(1L)
+        .liveVersion(2)
+        .step(1)
+        .meanReward(meanReward)
+        .kl(0)
+        .build();
   }
 
   @Test

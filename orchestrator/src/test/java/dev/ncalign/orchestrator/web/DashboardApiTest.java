@@ -111,7 +111,7 @@ class DashboardApiTest {
     RunStore store = RunStore.open(runDir);
     for (int r = 1; r <= 4; r++) {
       store.appendMetrics(Rounds.metrics(r));
-      store.appendSamples(List.of(new SampleRecord(r, r - 1, "p", "old response " + r, r)));
+      store.appendSamples(List.of(new SampleRecord(r, r - 1L, "p", "old response " + r, r)));
     }
     dashboard = Dashboard.start(0, "resumed", store, ReplicaStatus.none());
 

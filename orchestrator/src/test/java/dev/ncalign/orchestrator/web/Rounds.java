@@ -3,8 +3,10 @@ package dev.ncalign.orchestrator.web;
 import dev.ncalign.orchestrator.config.Mode;
 import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.train.RewardBatch;
+import dev.ncalign.orchestrator.train.Sample;
 import dev.ncalign.orchestrator.train.ScoredPrompt;
 import dev.ncalign.orchestrator.train.ScoredResponse;
+import dev.ncalign.proto.v1.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -24,29 +26,32 @@ final class Rounds {
 
   /** Round {@code r} sampled from version {@code r - 1}; eval reward every other round. */
   static RoundMetrics metrics(int r) {
-    return new RoundMetrics(
-        r,
-        Mode.ONLINE,
-        r - 1,
-        4L * r,
-        0.1 * r,
-        -1 + 0.1 * r,
-        1 + 0.1 * r,
-        2.0 / r,
-        -20 + r,
-        -19 + r,
-        -25 - r,
-        -26 - r,
-        0.01 * r,
-        12 + r,
-        0.8,
-        0,
-        0.5,
-        0.2,
-        0.3 + 0.01 * r,
-        0.05,
-        150,
-        r % 2 == 0 ? 0.1 * r + 0.05 : null);
+    return RoundMetrics.builder()
+        .round(r)
+        .mode(Mode.ONLINE)
+        .sampledVersion(r - 1L)
+        .liveVersion(r)
+        .step(4L * r)
+        .meanReward(0.1 * r)
+        .minReward(-1 + 0.1 * r)
+        .maxReward(1 + 0.1 * r)
+        .loss(2.0 / r)
+        .bestLogpBefore(-20 + r)
+        .bestLogpAfter(-19 + r)
+        .worstLogpBefore(-25 - r)
+        .worstLogpAfter(-26 - r)
+        .kl(0.01 * r)
+        .meanLength(12 + r)
+        .distinct2(0.8)
+        .dropped(0)
+        .generateSeconds(0.5)
+        .scoreSeconds(0.2)
+        .learnSeconds(0.3 + 0.01 * r)
+        .pushSeconds(0.05)
+        .pushBytes(1_572_864L)
+        .tokensPerSecond(150)
+        .evalReward(r % 2 == 0 ? 0.1 * r + 0.05 : null)
+        .build();
   }
 
   /** PROMPTS × K responses with rewards {@code r + prompt + k / 10}. */
@@ -66,7 +71,10 @@ final class Rounds {
 
   static ScoredResponse response(int r, int p, int k, float reward) {
     return new ScoredResponse(
-        "round " + r + " prompt " + p + " sample " + k, new int[] {3, 4, 5}, reward);
+        "round " + r + " prompt " + p + " sample " + k,
+        new int[] {3, 4, 5},
+        reward,
+        new Sample(r - 1L, FinishReason.STOP, new float[] {-1f, -2f, -0.5f}));
   }
 
   /** A batch whose last response has a NaN reward (counted as dropped). */

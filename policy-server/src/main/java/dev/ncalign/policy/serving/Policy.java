@@ -19,6 +19,7 @@ import dev.ncalign.proto.v1.LogprobsResponse;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.serving.InvalidRequestException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -27,8 +28,9 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * What the PolicyService does, without gRPC: validates requests against the live model and the
- * limits, runs them on a leased weight version, and builds the proto responses.
+ * What the PolicyService does, without gRPC: runs requests on a leased weight version and builds
+ * the proto responses. Requests come checked by {@link RequestValidator} (counts, characters); what
+ * needs the tokenizer (tokens per prompt, context) is checked here, against the leased model.
  */
 public final class Policy {
 
@@ -57,7 +59,6 @@ public final class Policy {
 
   /** Samples num_samples completions per prompt on the live version; stops early when cancelled. */
   public GenerateResponse generate(GenerateRequest request, BooleanSupplier cancelled) {
-    RequestValidator.checkShape(request, limits);
     try (PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
       int context = lm.config().maxPositionEmbeddings();
@@ -98,14 +99,6 @@ public final class Policy {
 
   /** Log-probs of given responses under the live version. */
   public LogprobsResponse computeLogprobs(LogprobsRequest request) {
-    if (request.getItemsCount() == 0 || request.getItemsCount() > limits.maxLogprobItems()) {
-      throw new InvalidRequestException(
-          "items",
-          "must have 1 to "
-              + limits.maxLogprobItems()
-              + " entries, got "
-              + request.getItemsCount());
-    }
     try (PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
       TextCodec codec = lm.codec();
@@ -139,7 +132,13 @@ public final class Policy {
     }
   }
 
-  /** Verifies a completed upload and makes it the live version. */
+  /**
+   * Verifies a completed upload and makes it the live version.
+   *
+   * @throws InvalidRequestException if the file does not fit the model or holds non-finite values
+   *     (the message names the tensor)
+   * @throws StaleVersionException if the version is not above the live one
+   */
   public PushWeightsResponse pushWeights(WeightUpload upload) {
     long start = System.nanoTime();
     boolean accepted = false;
@@ -153,6 +152,9 @@ public final class Policy {
                 "header.kind", "unknown weight kind " + header.getKindValue());
       }
       accepted = true;
+    } catch (IllegalArgumentException e) {
+      // The registry's word for a file that is not these weights: the caller sent it.
+      throw new InvalidRequestException("data", e.getMessage());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
@@ -190,13 +192,14 @@ public final class Policy {
           .setMaxNumSamples(limits.maxNumSamples())
           .setMaxPrompts(limits.maxPrompts())
           .setMaxWeightBytes(limits.maxWeightBytes())
+          .setMaxChars(limits.text().maxChars())
           .build();
     }
   }
 
-  /** Largest weight file accepted, for sizing uploads. */
-  long maxWeightBytes() {
-    return limits.maxWeightBytes();
+  /** The bounds requests are checked against. */
+  PolicyLimits limits() {
+    return limits;
   }
 
   private static void addLogprobs(

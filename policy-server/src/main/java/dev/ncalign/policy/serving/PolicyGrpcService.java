@@ -9,35 +9,35 @@ import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightChunk;
+import dev.ncalign.serving.ServiceCalls;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC face of {@link Policy}: runs each call, and maps failures to a Status whose description
- * says what was wrong (INVALID_ARGUMENT naming the field, FAILED_PRECONDITION for a stale weight
- * version, CANCELLED when the client gave up, INTERNAL otherwise).
+ * The gRPC face of {@link Policy}, a thin adapter: validates each request ({@link
+ * RequestValidator}), runs it on the policy, and maps failures to a status ({@link ServiceCalls}:
+ * INVALID_ARGUMENT naming the field, FAILED_PRECONDITION for a stale weight version, CANCELLED when
+ * the client gave up, INTERNAL otherwise).
  */
 final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
 
-  private static final Logger LOG = LoggerFactory.getLogger(PolicyGrpcService.class);
-
   private final Policy policy;
+  private final RequestValidator validator;
 
   PolicyGrpcService(Policy policy) {
     this.policy = policy;
+    this.validator = new RequestValidator(policy.limits());
   }
 
   @Override
   public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
     // Cancelled on client cancellation and when the deadline passes; polled between decode steps.
     Context context = Context.current();
-    respond(
+    ServiceCalls.respond(
         observer,
         () -> {
+          validator.check(request);
           GenerateResponse response = policy.generate(request, context::isCancelled);
           if (context.isCancelled()) {
             throw Status.CANCELLED
@@ -50,18 +50,23 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
 
   @Override
   public void computeLogprobs(LogprobsRequest request, StreamObserver<LogprobsResponse> observer) {
-    respond(observer, () -> policy.computeLogprobs(request));
+    ServiceCalls.respond(
+        observer,
+        () -> {
+          validator.check(request);
+          return policy.computeLogprobs(request);
+        });
   }
 
   @Override
   public void getInfo(GetInfoRequest request, StreamObserver<PolicyInfo> observer) {
-    respond(observer, policy::info);
+    ServiceCalls.respond(observer, policy::info);
   }
 
   @Override
   public StreamObserver<WeightChunk> pushWeights(StreamObserver<PushWeightsResponse> observer) {
     return new StreamObserver<>() {
-      private final WeightUpload upload = new WeightUpload(policy.maxWeightBytes());
+      private final WeightUpload upload = new WeightUpload(policy.limits().maxWeightBytes());
       private boolean failed;
 
       @Override
@@ -74,7 +79,7 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
         } catch (RuntimeException e) {
           failed = true;
           upload.close();
-          observer.onError(toStatus(e).asRuntimeException());
+          observer.onError(ServiceCalls.toStatus(e).asRuntimeException());
         }
       }
 
@@ -87,40 +92,12 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
       public void onCompleted() {
         if (!failed) {
           try {
-            respond(observer, () -> policy.pushWeights(upload));
+            ServiceCalls.respond(observer, () -> policy.pushWeights(upload));
           } finally {
             upload.close();
           }
         }
       }
     };
-  }
-
-  private static <T> void respond(StreamObserver<T> observer, Supplier<T> call) {
-    T response;
-    try {
-      response = call.get();
-    } catch (RuntimeException e) {
-      observer.onError(toStatus(e).asRuntimeException());
-      return;
-    }
-    observer.onNext(response);
-    observer.onCompleted();
-  }
-
-  static Status toStatus(RuntimeException e) {
-    if (e instanceof io.grpc.StatusRuntimeException sre) {
-      return sre.getStatus();
-    }
-    if (e instanceof InvalidRequestException || e instanceof IllegalArgumentException) {
-      // IllegalArgumentException comes from the model checking pushed weights (it names the
-      // tensor).
-      return Status.INVALID_ARGUMENT.withDescription(e.getMessage());
-    }
-    if (e instanceof StaleVersionException || e instanceof BaseReplacedException) {
-      return Status.FAILED_PRECONDITION.withDescription(e.getMessage());
-    }
-    LOG.error("request failed", e);
-    return Status.INTERNAL.withDescription(e.toString());
   }
 }

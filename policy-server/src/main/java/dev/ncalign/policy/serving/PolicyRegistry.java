@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The live weight version and hot-swap. Requests {@link #acquire()} a lease on whatever is live; a
  * push loads the new weights into a standby model (same architecture and tokenizer, its own native
- * memory), then swaps it in atomically. The replaced model is closed, freeing its NDManager, when
- * its last lease is released; a push that fails leaves the live version untouched.
+ * memory), checks every weight is finite, then swaps it in atomically. The replaced model is
+ * closed, freeing its NDManager, when its last lease is released; a push that fails leaves the live
+ * version untouched.
  *
  * <p>A LoRA adapter push applies onto the <em>base</em> weights (the initial model), never onto an
  * earlier version: the new version is a view of the base with the adapter added in the forward, so
@@ -63,7 +64,7 @@ public final class PolicyRegistry implements AutoCloseable {
    *
    * @throws StaleVersionException if {@code version} is not above the live version
    * @throws IllegalArgumentException if the weights do not fit the model (names, shapes,
-   *     truncation)
+   *     truncation) or are not all finite; the message names the tensor
    */
   public void push(long version, InputStream safetensors) {
     synchronized (pushLock) {
@@ -74,6 +75,7 @@ public final class PolicyRegistry implements AutoCloseable {
       CausalLm standby = current.model.newStandby();
       try {
         standby.loadSafetensors(safetensors);
+        FiniteWeights.require(standby);
       } catch (RuntimeException e) {
         standby.close();
         throw e;
@@ -106,9 +108,15 @@ public final class PolicyRegistry implements AutoCloseable {
       if (base == null) {
         throw new BaseReplacedException(baseReplacedBy);
       }
-      LoraAdapter adapter = LoraAdapter.read(base.model, config, safetensors);
+      CausalLm view = base.model.withAdapter(LoraAdapter.read(base.model, config, safetensors));
+      try {
+        FiniteWeights.require(view);
+      } catch (RuntimeException e) {
+        view.close();
+        throw e;
+      }
       base.tryRetain();
-      swapIn(new Slot(base.model.withAdapter(adapter), version, base), current);
+      swapIn(new Slot(view, version, base), current);
     }
   }
 

@@ -2,13 +2,16 @@ package dev.ncalign.policy.serving;
 
 import dev.ncalign.lm.sampling.SamplingOptions;
 import dev.ncalign.proto.v1.GenerateRequest;
+import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.InvalidRequestException;
 import java.security.SecureRandom;
 import java.util.List;
 
 /**
- * Checks the parts of a request that need no tokenizer and turns proto defaults (0 = unset) into
- * concrete values. Every failure is an {@link InvalidRequestException} naming the proto field.
+ * Checks the parts of a request that need no tokenizer (counts, K, characters per text) before the
+ * {@link Policy} sees it, and turns proto defaults (0 = unset) into concrete values. Every failure
+ * is an {@link InvalidRequestException} naming the proto field.
  */
 final class RequestValidator {
 
@@ -16,10 +19,14 @@ final class RequestValidator {
   static final int MAX_STOP_LENGTH = 64;
   private static final SecureRandom SEEDS = new SecureRandom();
 
-  private RequestValidator() {}
+  private final PolicyLimits limits;
 
-  /** Checks prompt count and K. */
-  static void checkShape(GenerateRequest request, PolicyLimits limits) {
+  RequestValidator(PolicyLimits limits) {
+    this.limits = limits;
+  }
+
+  /** Checks prompt count, K and the length of every prompt. */
+  void check(GenerateRequest request) {
     if (request.getPromptsCount() == 0) {
       throw new InvalidRequestException("prompts", "must not be empty");
     }
@@ -32,6 +39,25 @@ final class RequestValidator {
     if (k < 1 || k > limits.maxNumSamples()) {
       throw new InvalidRequestException(
           "num_samples", "must be in [1, " + limits.maxNumSamples() + "], got " + k);
+    }
+    for (int i = 0; i < request.getPromptsCount(); i++) {
+      limits.text().check("prompts[" + i + "]", request.getPrompts(i));
+    }
+  }
+
+  /** Checks the item count and the length of every prompt and response. */
+  void check(LogprobsRequest request) {
+    if (request.getItemsCount() == 0 || request.getItemsCount() > limits.maxLogprobItems()) {
+      throw new InvalidRequestException(
+          "items",
+          "must have 1 to "
+              + limits.maxLogprobItems()
+              + " entries, got "
+              + request.getItemsCount());
+    }
+    for (int i = 0; i < request.getItemsCount(); i++) {
+      limits.text().check("items[" + i + "].prompt", request.getItems(i).getPrompt());
+      limits.text().check("items[" + i + "].response", request.getItems(i).getResponse());
     }
   }
 

@@ -1,7 +1,9 @@
 package dev.ncalign.policy.serving;
 
+import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.serving.InvalidRequestException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,8 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -31,11 +31,7 @@ final class WeightUpload implements AutoCloseable {
 
   WeightUpload(long maxBytes) {
     this.maxBytes = maxBytes;
-    try {
-      this.sha256 = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    this.sha256 = Sha256.newDigest();
   }
 
   /**
@@ -69,7 +65,7 @@ final class WeightUpload implements AutoCloseable {
               + received
               + " (truncated stream?)");
     }
-    String actual = HexFormat.of().formatHex(sha256.digest());
+    String actual = Sha256.hex(sha256);
     if (!actual.equals(header.getSha256Hex())) {
       throw new InvalidRequestException(
           "header.sha256_hex", "checksum mismatch: data hashes to " + actual);

@@ -13,6 +13,8 @@ import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.RawRequests;
+import dev.ncalign.serving.TextLimit;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -31,7 +33,9 @@ import org.junit.jupiter.api.Test;
  */
 class BadRequestTest {
 
-  private static final PolicyLimits LIMITS = new PolicyLimits(4, 3, 8, 1 << 20);
+  private static final int MAX_CHARS = 2000;
+  private static final PolicyLimits LIMITS =
+      new PolicyLimits(4, 3, 8, 1 << 20, new TextLimit(MAX_CHARS));
   private static PolicyServer server;
   private static ManagedChannel channel;
   private static PolicyServiceGrpc.PolicyServiceBlockingStub stub;
@@ -58,6 +62,7 @@ class BadRequestTest {
     assertEquals(4, info.getMaxNumSamples());
     assertEquals(3, info.getMaxPrompts());
     assertEquals(1 << 20, info.getMaxWeightBytes());
+    assertEquals(MAX_CHARS, info.getMaxChars());
     assertEquals(1, info.getLiveVersion());
     assertEquals("cpu()", info.getDevice());
     assertTrue(info.getParameterCount() > 0);
@@ -95,6 +100,59 @@ class BadRequestTest {
         "sampling.stop",
         generate(r -> r.setSampling(params().addAllStop(java.util.Collections.nCopies(9, "x")))));
     assertInvalid("sampling.stop[0]", generate(r -> r.setSampling(params().addStop(""))));
+  }
+
+  @Test
+  void anOversizedTextIsRefusedBeforeTokenizing() {
+    // 10 MB: tokenizing it took a minute of CPU and 2 GB before the character limit existed.
+    String huge = "cat ".repeat(2_500_000);
+    long start = System.nanoTime();
+    assertInvalid("prompts[0]", generate(r -> r.setPrompts(0, huge)));
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(millis < 5_000, "refused after " + millis + " ms");
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, generate(r -> r.setPrompts(0, huge))::run);
+    assertEquals(
+        "prompts[0]: 10000000 characters exceed the limit of 2000", e.getStatus().getDescription());
+    assertInvalid(
+        "items[1].response",
+        () ->
+            stub.computeLogprobs(
+                LogprobsRequest.newBuilder()
+                    .addItems(LogprobsItem.newBuilder().setPrompt("a").setResponse("b"))
+                    .addItems(
+                        LogprobsItem.newBuilder().setPrompt("a").setResponse("b".repeat(2001)))
+                    .build()));
+    assertInvalid(
+        "items[0].prompt",
+        () ->
+            stub.computeLogprobs(
+                LogprobsRequest.newBuilder()
+                    .addItems(LogprobsItem.newBuilder().setPrompt("a".repeat(2001)))
+                    .build()));
+    // At the limit the characters pass and the tokens decide.
+    StatusRuntimeException atLimit =
+        assertThrows(
+            StatusRuntimeException.class,
+            generate(r -> r.setPrompts(0, "cat ".repeat(MAX_CHARS / 4)))::run);
+    assertTrue(
+        atLimit.getStatus().getDescription().contains("tokens"),
+        atLimit.getStatus().getDescription());
+  }
+
+  @Test
+  void invalidUtf8IsInvalidArgument() {
+    // GenerateRequest{prompts: [0xC3 0x28], num_samples: 1}: a UTF-8 lead byte without its
+    // continuation, as a client with no UTF-8 check could send it.
+    byte[] message = {0x0A, 0x02, (byte) 0xC3, 0x28, 0x10, 0x01};
+    StatusRuntimeException e =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> RawRequests.call(channel, PolicyServiceGrpc.getGenerateMethod(), message));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.toString());
+    assertTrue(e.getStatus().getDescription().contains("UTF-8"), e.getStatus().getDescription());
+    // The server still serves.
+    assertEquals(1, stub.getInfo(GetInfoRequest.getDefaultInstance()).getLiveVersion());
   }
 
   @Test

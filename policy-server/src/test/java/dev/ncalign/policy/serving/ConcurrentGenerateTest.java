@@ -6,6 +6,7 @@ import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.TextLimit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +20,11 @@ class ConcurrentGenerateTest {
   @Test
   void concurrentCallsMatchSequentialOnes() throws Exception {
     try (PolicyRegistry registry = new PolicyRegistry(TestModels.loadTiny())) {
-      Policy policy = new Policy(registry, new PolicyLimits(4, 4, 8, 1 << 20), "concurrency-test");
+      Policy policy =
+          new Policy(
+              registry,
+              new PolicyLimits(4, 4, 8, 1 << 20, new TextLimit(TextLimit.DEFAULT_MAX_CHARS)),
+              "concurrency-test");
       List<GenerateRequest> requests = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         requests.add(

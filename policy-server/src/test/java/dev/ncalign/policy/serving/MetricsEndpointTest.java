@@ -5,19 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.lm.model.TestModels;
-import dev.ncalign.policy.metrics.PrometheusSamples;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
 import dev.ncalign.proto.v1.LogprobsItem;
 import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.MetricsScrapes;
+import dev.ncalign.serving.PrometheusSamples;
+import dev.ncalign.serving.ShellOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +26,6 @@ import org.junit.jupiter.api.Test;
  * push and one bad one, {@code GET /metrics} reports each of them.
  */
 class MetricsEndpointTest {
-
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @Test
   void metricsReportCallsBatchesVersionsAndSwaps() throws Exception {
@@ -81,15 +77,7 @@ class MetricsEndpointTest {
                   ServingFixtures.sha256(new byte[] {1})));
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
-      HttpResponse<String> response = get(server.metricsPort(), "/metrics");
-      assertEquals(200, response.statusCode());
-      assertTrue(
-          response
-              .headers()
-              .firstValue("Content-Type")
-              .orElse("")
-              .startsWith("text/plain; version=0.0.4"));
-      PrometheusSamples metrics = new PrometheusSamples(response.body());
+      PrometheusSamples metrics = MetricsScrapes.scrape(server.metricsPort());
 
       String calls = "ncalign_policy_server_rpc_seconds_count";
       assertEquals(2, metrics.value(calls, "method", "Generate", "status", "OK"));
@@ -131,8 +119,7 @@ class MetricsEndpointTest {
       byte[] weights = ServingFixtures.weights(12);
       assertThrows(StatusRuntimeException.class, () -> ServingFixtures.push(channel, 2, weights));
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      PrometheusSamples metrics =
-          new PrometheusSamples(get(server.metricsPort(), "/metrics").body());
+      PrometheusSamples metrics = MetricsScrapes.scrape(server.metricsPort());
       assertEquals(
           1,
           metrics.value(
@@ -147,40 +134,14 @@ class MetricsEndpointTest {
   }
 
   @Test
-  void onlyGetMetricsIsServed() throws Exception {
-    PolicyServerOptions options =
-        PolicyServerOptions.defaults(TestModels.tinyDir()).withMetricsPort(0);
-    try (PolicyServer server = PolicyServer.start(options)) {
-      assertEquals(404, get(server.metricsPort(), "/metrics/extra").statusCode());
-      assertEquals(404, get(server.metricsPort(), "/").statusCode());
-      HttpResponse<String> post =
-          HTTP.send(
-              HttpRequest.newBuilder(uri(server.metricsPort(), "/metrics"))
-                  .POST(HttpRequest.BodyPublishers.noBody())
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertEquals(405, post.statusCode());
-    }
-  }
-
-  @Test
   void metricsAreOffByDefault() {
     try (PolicyServer server =
         PolicyServer.start(PolicyServerOptions.defaults(TestModels.tinyDir()))) {
-      assertEquals(PolicyServerOptions.METRICS_OFF, server.metricsPort());
+      assertEquals(ShellOptions.METRICS_OFF, server.metricsPort());
     }
   }
 
   private static long tokens(GenerateResponse response) {
     return response.getCompletionsList().stream().mapToLong(c -> c.getTokenIdsCount()).sum();
-  }
-
-  private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HTTP.send(
-        HttpRequest.newBuilder(uri(port, path)).build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static URI uri(int port, String path) {
-    return URI.create("http://127.0.0.1:" + port + path);
   }
 }

@@ -14,6 +14,7 @@ import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.LogprobsItem;
 import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.SamplingParams;
+import dev.ncalign.serving.TextLimit;
 import java.io.ByteArrayInputStream;
 import org.junit.jupiter.api.Test;
 
@@ -61,7 +62,8 @@ class PolicyRegistryTest {
   @Test
   void manyRequestsAndSwapsLeaveNoArraysBehind() {
     byte[][] versions = {ServingFixtures.weights(31), ServingFixtures.weights(32)};
-    PolicyLimits limits = new PolicyLimits(4, 4, 8, 1 << 24);
+    PolicyLimits limits =
+        new PolicyLimits(4, 4, 8, 1 << 24, new TextLimit(TextLimit.DEFAULT_MAX_CHARS));
     try (PolicyRegistry registry = new PolicyRegistry(TestModels.loadTiny())) {
       Policy policy = new Policy(registry, limits, "memory-test");
       GenerateRequest generate =

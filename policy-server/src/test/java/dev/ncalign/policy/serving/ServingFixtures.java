@@ -1,6 +1,7 @@
 package dev.ncalign.policy.serving;
 
 import com.google.protobuf.ByteString;
+import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
@@ -8,6 +9,7 @@ import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
 import dev.ncalign.proto.v1.WeightKind;
+import dev.ncalign.serving.BearerTokenInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
@@ -15,8 +17,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -44,11 +44,7 @@ final class ServingFixtures {
   }
 
   static String sha256(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(data);
   }
 
   /**

@@ -23,18 +23,7 @@ class TlsTest {
     Path key = dir.resolve("key.pem");
     assumeTrue(selfSigned(cert, key), "openssl is needed to make a test certificate");
     PolicyServerOptions plain = PolicyServerOptions.defaults(TestModels.tinyDir());
-    PolicyServerOptions options =
-        new PolicyServerOptions(
-            plain.modelDir(),
-            plain.bind(),
-            0,
-            plain.device(),
-            plain.limits(),
-            plain.maxInboundMessageBytes(),
-            null,
-            cert,
-            key,
-            PolicyServerOptions.METRICS_OFF);
+    PolicyServerOptions options = plain.withShell(plain.shell().withTls(cert, key));
     try (PolicyServer server = PolicyServer.start(options)) {
       ManagedChannel channel =
           NettyChannelBuilder.forAddress("localhost", server.port())

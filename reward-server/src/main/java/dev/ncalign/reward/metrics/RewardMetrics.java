@@ -1,6 +1,6 @@
 package dev.ncalign.reward.metrics;
 
-import dev.ncalign.reward.DynamicBatcher;
+import dev.ncalign.reward.serving.DynamicBatcher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;

@@ -1,0 +1,78 @@
+package dev.ncalign.orchestrator.loop;
+
+import dev.ncalign.orchestrator.client.Published;
+import dev.ncalign.orchestrator.config.Mode;
+import dev.ncalign.orchestrator.source.ResponseStats;
+import dev.ncalign.orchestrator.source.Rollout;
+import dev.ncalign.orchestrator.store.RoundMetrics;
+import dev.ncalign.orchestrator.train.RewardBatch;
+import dev.ncalign.orchestrator.train.RoundUpdate;
+import dev.ncalign.orchestrator.train.ScoredResponse;
+import java.util.DoubleSummaryStatistics;
+
+/**
+ * The metrics row of one round, built only from the round's record as it flowed: the {@link
+ * Rollout} it trained on, the {@link RoundUpdate} the learner made, the weights it {@link
+ * Published}, and the held-out {@link Evaluation} when there was one.
+ */
+final class RoundRow {
+  private RoundRow() {}
+
+  /**
+   * What the held-out evaluation after the update measured.
+   *
+   * @param reward mean reward of the fresh samples
+   * @param kl KL(π_θ‖π_ref) estimate on them, NaN when they were not π_θ's own samples
+   */
+  record Evaluation(double reward, double kl) {}
+
+  static RoundMetrics of(
+      int round,
+      Mode mode,
+      Rollout rollout,
+      RoundUpdate update,
+      double learnSeconds,
+      long totalSteps,
+      Published published,
+      Evaluation evaluation) {
+    RewardBatch batch = rollout.batch();
+    DoubleSummaryStatistics rewards =
+        batch.responses().stream()
+            .filter(ScoredResponse::present)
+            .mapToDouble(ScoredResponse::reward)
+            .summaryStatistics();
+    ResponseStats stats = ResponseStats.of(batch.responses());
+    return RoundMetrics.builder()
+        .round(round)
+        .mode(mode)
+        .sampledVersion(rollout.sampledVersion())
+        .liveVersion(published.version())
+        .step(totalSteps)
+        .meanReward(orNaN(rewards, rewards.getAverage()))
+        .minReward(orNaN(rewards, rewards.getMin()))
+        .maxReward(orNaN(rewards, rewards.getMax()))
+        .loss(update.loss())
+        .bestLogpBefore(update.bestLogpBefore())
+        .bestLogpAfter(update.bestLogpAfter())
+        .worstLogpBefore(update.worstLogpBefore())
+        .worstLogpAfter(update.worstLogpAfter())
+        .kl(evaluation == null ? Double.NaN : evaluation.kl())
+        .meanLength(stats.meanLength())
+        .distinct2(stats.distinct2())
+        .dropped(batch.dropped())
+        .optimizerSteps(update.optimizerSteps())
+        .gradNorm(update.gradNorm())
+        .generateSeconds(rollout.generateSeconds())
+        .scoreSeconds(rollout.scoreSeconds())
+        .learnSeconds(learnSeconds)
+        .pushSeconds(published.seconds())
+        .pushBytes(published.bytes())
+        .tokensPerSecond(rollout.tokensPerSecond())
+        .evalReward(evaluation == null ? null : evaluation.reward())
+        .build();
+  }
+
+  private static double orNaN(DoubleSummaryStatistics stats, double value) {
+    return stats.getCount() == 0 ? Double.NaN : value;
+  }
+}

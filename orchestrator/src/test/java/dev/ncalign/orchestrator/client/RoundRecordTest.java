@@ -1,0 +1,132 @@
+package dev.ncalign.orchestrator.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDManager;
+import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.TestModels;
+import dev.ncalign.orchestrator.config.Mode;
+import dev.ncalign.orchestrator.config.RunConfig;
+import dev.ncalign.orchestrator.loop.AlignmentLoop;
+import dev.ncalign.orchestrator.loop.LoopSettings;
+import dev.ncalign.orchestrator.loss.LossType;
+import dev.ncalign.orchestrator.source.HeldOutEvaluator;
+import dev.ncalign.orchestrator.source.OnlineSampler;
+import dev.ncalign.orchestrator.source.PromptSet;
+import dev.ncalign.orchestrator.source.Rollout;
+import dev.ncalign.orchestrator.store.RoundMetrics;
+import dev.ncalign.orchestrator.store.RunStore;
+import dev.ncalign.orchestrator.store.SampleRecord;
+import dev.ncalign.orchestrator.train.Learner;
+import dev.ncalign.orchestrator.train.LearnerSettings;
+import dev.ncalign.orchestrator.train.LearningRateSchedule;
+import dev.ncalign.orchestrator.train.ScoredPrompt;
+import dev.ncalign.orchestrator.train.ScoredResponse;
+import dev.ncalign.proto.v1.FinishReason;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One online round end to end against fake replicas, with a real tiny policy and learner: the
+ * round's record carries the server's ids, log-probs, finish reasons and version unchanged, and the
+ * learner trains on exactly those ids.
+ */
+class RoundRecordTest {
+  private final LoopbackServers servers = new LoopbackServers();
+  @TempDir Path dir;
+
+  @AfterEach
+  void stop() {
+    servers.close();
+  }
+
+  @Test
+  void theLearnerTrainsOnExactlyTheServersTokenIds() throws Exception {
+    FakePolicy fake = new FakePolicy("a", 0);
+    fake.sampleTokens = true;
+    List<String> texts = List.of("the cat sat", "a dog ran");
+    try (PolicyClient policyClient =
+            new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
+        RewardClient rewardClient =
+            new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
+        CausalLm policy = TestModels.loadTiny();
+        CausalLm reference = TestModels.loadTiny();
+        Learner learner =
+            new Learner(
+                policy,
+                reference,
+                new LearnerSettings(
+                    LossType.NCA, 1f, 1f, 1, 4096, 1, LearningRateSchedule.constant(1e-3f), 0f, 1f),
+                1)) {
+      OnlineSampler sampler =
+          new OnlineSampler(
+              policyClient,
+              rewardClient,
+              policy.codec(),
+              new RunConfig.Sampling(2, 3, 8, 1.0, 1.0, 0));
+      Rollout rollout = sampler.sample(texts, 5);
+
+      assertEquals(1L, rollout.sampledVersion());
+      for (int p = 0; p < texts.size(); p++) {
+        List<ScoredResponse> responses = rollout.batch().prompts().get(p).responses();
+        for (int s = 0; s < 3; s++) {
+          ScoredResponse r = responses.get(s);
+          assertArrayEquals(FakePolicy.sampledIds(p, s), r.tokenIds(), "ids as the server sent");
+          assertEquals(1L, r.sampledVersion());
+          assertEquals(
+              s % 2 == 1 ? FinishReason.LENGTH : FinishReason.STOP, r.sample().finishReason());
+          assertEquals(
+              -0.5 * r.tokenIds().length - r.tokenIds().length * (r.tokenIds().length - 1) / 2.0,
+              r.sample().sumLogprob(),
+              1e-6);
+        }
+      }
+      double expectedBest = bestLogp(policy, rollout);
+
+      AlignmentLoop loop =
+          new AlignmentLoop(
+              Mode.ONLINE,
+              round -> rollout,
+              learner,
+              policy,
+              WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
+              new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
+              RunStore.open(dir),
+              new LoopSettings(1, 1, 0, 0, 1),
+              List.of());
+      RoundMetrics row = loop.runRound(1);
+
+      // The learner's "best before" is the policy's log-prob of the server's ids, nothing else.
+      assertEquals(expectedBest, row.bestLogpBefore(), 1e-4);
+      assertEquals(1L, row.sampledVersion());
+      assertEquals(2, row.liveVersion());
+      assertEquals(2, fake.version);
+      assertEquals(fake.weights.length, row.pushBytes());
+      assertEquals(1, row.optimizerSteps());
+      assertEquals(Double.NaN, row.kl(), "no evaluation this round: no KL");
+      List<SampleRecord> samples = RunStore.open(dir).samples();
+      assertEquals(6, samples.size());
+      assertEquals(1L, samples.get(0).sampledVersion());
+    }
+  }
+
+  /** Mean over prompts of log π(best response | prompt), scored here from the rollout's ids. */
+  private static double bestLogp(CausalLm policy, Rollout rollout) {
+    double sum = 0;
+    for (ScoredPrompt p : rollout.batch().prompts()) {
+      int[] ids = p.responses().get(p.best()).tokenIds();
+      try (NDManager scope = policy.manager().newSubManager()) {
+        sum +=
+            policy
+                .logprobs(scope, List.of(p.promptIds()), List.of(ids), false)
+                .sums()
+                .toFloatArray()[0];
+      }
+    }
+    return sum / rollout.batch().prompts().size();
+  }
+}
