@@ -171,16 +171,19 @@ function renderStatus(status) {
   if (status.live_version !== null) {
     setText('live-version', 'v' + status.live_version);
   }
-  const body = fillTable('replicas', status.replicas, 4, 'no replicas reported');
+  const body = fillTable('replicas', status.replicas, 5, 'no replicas reported');
   for (const r of status.replicas) {
     const tr = body.insertRow();
     cell(tr, r.role.toLowerCase());
     cell(tr, r.target, 'mono');
-    const health = document.createElement('span');
-    health.className = 'badge ' + (r.healthy ? 'up' : 'down');
-    health.textContent = r.healthy ? 'serving' : 'down';
-    cell(tr, '').appendChild(health);
+    const state = document.createElement('span');
+    state.className = 'badge ' + (r.healthy ? 'up' : 'down');
+    state.textContent = r.healthy ? 'serving' : r.state;
+    // Why it is down or refused, in full on hover: the cell stays one line.
+    state.title = r.detail;
+    cell(tr, '').appendChild(state);
     cell(tr, r.live_version === null ? '–' : 'v' + r.live_version, 'num');
+    cell(tr, String(r.outages), 'num');
   }
 }
 

@@ -49,13 +49,19 @@ final class DemoCommand implements Callable<Integer> {
     PrintStream out = System.out;
     DemoAssets.Paths paths = DemoAssets.ensure(assets, out::println);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    RunConfig config =
-        options.load(
-            DEFAULT_CONFIG,
+    List<String> demoSettings =
+        List.of(
             "policy.model=" + paths.policyBase(),
             "reward.model=" + paths.reward(),
             "prompts.file=" + paths.prompts(),
             "run.dir=runs/demo-" + stamp);
+    for (String key : options.overriddenKeys(demoSettings)) {
+      System.err.println(
+          "demo: --set "
+              + key
+              + " is replaced by the demo's own value (use `ncalign train` to choose it)");
+    }
+    RunConfig config = options.load(DEFAULT_CONFIG, demoSettings.toArray(String[]::new));
     RoundPrinter printer = new RoundPrinter(out, config.run().rounds());
     try (AlignmentRun run = AlignmentRun.open(config, false, List.of(printer))) {
       out.println("run directory: " + config.run().dir() + "  (servers: " + run.servers() + ")");

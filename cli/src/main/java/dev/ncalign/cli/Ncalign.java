@@ -2,6 +2,7 @@ package dev.ncalign.cli;
 
 import dev.ncalign.orchestrator.config.ConfigException;
 import dev.ncalign.orchestrator.launch.ServerProcess;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,7 +25,19 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class
     })
 public final class Ncalign implements Runnable {
+  /** Exit status of a failure the user can fix (bad config, bad input). */
+  static final int USER_ERROR = 2;
+
+  /** Exit status of any other failure. */
+  static final int FAILURE = 1;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "print the stack trace of a failure (by default it is one line)")
+  boolean verbose;
 
   public static void main(String[] args) {
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
@@ -38,20 +51,68 @@ public final class Ncalign implements Runnable {
 
   /** The configured command line; tests execute it without exiting the JVM. */
   public static CommandLine commandLine() {
-    return new CommandLine(new Ncalign()).setExecutionExceptionHandler(Ncalign::userError);
+    return withFailureHandling(new CommandLine(new Ncalign()), false);
   }
 
-  /** Expected user errors (bad config, bad input) are one line, not a stack trace. */
-  private static int userError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed)
-      throws Exception {
-    if (e instanceof ConfigException
-        || e instanceof IllegalArgumentException
-        || e instanceof IllegalStateException) {
-      cmd.getErr()
-          .println(e instanceof ConfigException ? e.getMessage() : "error: " + e.getMessage());
-      return 2;
+  /**
+   * {@code commandLine} with every failure reported as one line and a non-zero exit: a bad option
+   * ({@value #USER_ERROR}, pointing at --help) or an exception in the command (see {@link
+   * #userError}).
+   *
+   * @param verbose print stack traces even when this command line saw no {@code --verbose}
+   */
+  static CommandLine withFailureHandling(CommandLine commandLine, boolean verbose) {
+    return commandLine
+        .setExecutionExceptionHandler((e, cmd, parsed) -> userError(e, cmd, parsed, verbose))
+        .setParameterExceptionHandler(
+            (e, args) -> {
+              CommandLine cmd = e.getCommandLine();
+              cmd.getErr()
+                  .println(
+                      "error: "
+                          + e.getMessage()
+                          + " (see: "
+                          + cmd.getCommandSpec().qualifiedName()
+                          + " --help)");
+              return USER_ERROR;
+            });
+  }
+
+  /**
+   * Every failure is one line on stderr and a non-zero exit: {@value #USER_ERROR} for what the user
+   * can fix (bad config, bad input), {@value #FAILURE} otherwise. {@code --verbose} adds the stack
+   * trace.
+   */
+  private static int userError(
+      Exception e, CommandLine cmd, CommandLine.ParseResult parsed, boolean forceVerbose) {
+    boolean verbose = forceVerbose || isVerbose(parsed);
+    cmd.getErr().println(FailureMessage.of(e));
+    if (verbose) {
+      e.printStackTrace(cmd.getErr());
     }
-    throw e;
+    return e instanceof ConfigException
+            || e instanceof IllegalArgumentException
+            || e instanceof IllegalStateException
+        ? USER_ERROR
+        : FAILURE;
+  }
+
+  /**
+   * Runs a picocli command of another module (a server's {@code Main}) with {@code args}, as a part
+   * of this command line: same stdout/stderr, same one-line failures, {@code --verbose} honoured.
+   */
+  static int runNested(CommandLine.Model.CommandSpec spec, Object command, List<String> args) {
+    CommandLine parent = spec.commandLine();
+    return withFailureHandling(
+            new CommandLine(command).setOut(parent.getOut()).setErr(parent.getErr()),
+            isVerbose(parent.getParseResult()))
+        .execute(args.toArray(String[]::new));
+  }
+
+  /** Whether {@code --verbose} was given to any command of this parse. */
+  static boolean isVerbose(CommandLine.ParseResult parsed) {
+    return parsed.asCommandLineList().stream()
+        .anyMatch(c -> c.getParseResult().hasMatchedOption("--verbose"));
   }
 
   @Override

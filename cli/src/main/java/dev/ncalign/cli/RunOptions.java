@@ -25,6 +25,17 @@ final class RunOptions {
     return config != null ? config : fallback;
   }
 
+  /** The keys of {@code --set} overrides that {@code later} (PATH=VALUE too) set again. */
+  List<String> overriddenKeys(List<String> later) {
+    List<String> laterKeys = later.stream().map(RunOptions::key).toList();
+    return overrides.stream().map(RunOptions::key).filter(laterKeys::contains).distinct().toList();
+  }
+
+  private static String key(String override) {
+    int eq = override.indexOf('=');
+    return (eq < 0 ? override : override.substring(0, eq)).strip();
+  }
+
   /**
    * The configuration (or {@code fallback}) with the overrides, plus {@code extra} overrides
    * applied last.

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
@@ -16,9 +18,10 @@ import picocli.CommandLine.Unmatched;
 final class ServeRewardCommand implements Callable<Integer> {
   @Unmatched List<String> args = new ArrayList<>();
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
-    dev.ncalign.reward.Main.main(args.toArray(String[]::new));
-    return 0;
+    return Ncalign.runNested(spec, new dev.ncalign.reward.Main(), args);
   }
 }

@@ -2,6 +2,7 @@ package dev.ncalign.demo;
 
 import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ncalign.lm.io.DirectoryTrees;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.lm.model.TinyModelFactory;
@@ -17,12 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The demo's models, built on this machine and cached: the embedded ONNX reward model, and a tiny
@@ -105,7 +104,7 @@ public final class DemoAssets {
       model.save(work.resolve("final"));
     }
     Files.move(work.resolve("final"), dir, StandardCopyOption.ATOMIC_MOVE);
-    deleteTree(work);
+    DirectoryTrees.delete(work);
   }
 
   /**
@@ -143,13 +142,5 @@ public final class DemoAssets {
               List.of(ScoredResponse.ending(codec, response, 0f))));
     }
     return corpus;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -78,7 +78,8 @@ final class LlamaAttention {
     key = key.repeat(1, groupSize);
     value = value.repeat(1, groupSize);
     // attn_weights = softmax(q @ k^T * scaling + causal_mask) in float32
-    NDArray scores = query.matMul(key.transpose(0, 1, 3, 2)).mul(scaling).add(mask);
+    NDArray logits = query.matMul(key.transpose(0, 1, 3, 2));
+    NDArray scores = logits.mul(AutogradScalar.of(logits, scaling)).add(mask);
     NDArray probs = scores.softmax(-1);
     // .to(query.dtype): the float32 mask made the scores float32; back to the weights' type.
     if (probs.getDataType() != value.getDataType()) {

@@ -16,11 +16,10 @@ final class WeightArrays {
    * dtype; the shape was checked by the caller.
    */
   static void copyInto(NDArray target, Safetensors.TensorInfo info, ByteBuffer data) {
-    if (target.getDataType() == DataType.FLOAT32) {
-      target.set(Safetensors.toFloats(info, data));
-      return;
-    }
-    // A float16 weight: build the value in a scratch manager, cast on the device, copy in place.
+    // Built in a scratch manager, cast on the device and copied in place, never
+    // NDArray.set(Buffer):
+    // that call makes the weight alias a Java buffer and goes through libtorch's deprecated
+    // AutoNonVariableTypeMode (a warning on every start that it may give "silent wrong result").
     // No grad: an in-place copy into a leaf that requires gradients is refused while recording.
     try (NoGrad ignored = NoGrad.enter();
         NDManager scratch = target.getManager().newSubManager()) {

@@ -235,12 +235,8 @@ public final class Sampler {
       this.promptIndex = promptIndex;
       this.sampleIndex = sampleIndex;
       this.promptLength = promptLength;
-      // Distinct, reproducible streams per (seed, prompt, sample); SplittableRandom mixes the bits.
-      this.random =
-          new SplittableRandom(
-              seed * 0x9E3779B97F4A7C15L
-                  + promptIndex * 0xC2B2AE3D27D4EB4FL
-                  + sampleIndex * 0x165667B19E3779F9L);
+      // Distinct, reproducible, unrelated streams per (seed, prompt, sample).
+      this.random = new SplittableRandom(StreamSeeds.of(seed, promptIndex, sampleIndex));
     }
 
     int[] tokenArray() {

@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.client;
 
+import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.GenerateRequest;
 import dev.ncalign.proto.v1.GenerateResponse;
@@ -20,28 +21,54 @@ import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
- * The policy replicas as one service. Generate and ComputeLogprobs split their items over the
+ * The policy replicas as one service. Generate and ComputeLogprobs split their items over the live
  * replicas (and under the servers' limits) and run the slices in parallel, so generation scales
- * out; PushWeights goes to every replica. Thread-safe.
+ * out; PushWeights goes to every live replica.
+ *
+ * <p>The client keeps the live version and its weights: a replica that comes back, or appears
+ * behind a {@code dns:///} target, is checked against the learner's model ({@link #requireModel})
+ * and brought to the live version before it receives any call, and an answer stamped with another
+ * version than the live one takes its replica out and is asked again elsewhere. Thread-safe.
  */
 public final class PolicyClient implements AutoCloseable {
 
+  private final Object publish = new Object();
   private final Replicas replicas;
   private volatile PolicyInfo limits;
 
+  /** The version every live replica serves; 0 until the first push. */
+  private volatile long liveVersion;
+
   /**
-   * @param targets {@code host:port} of every replica (any grpc target string works)
+   * The weights of {@link #liveVersion} (written on demand, not held) and their digest, to bring
+   * returning replicas up to it. Between pushes the learner changes its model in place, so a
+   * replica admitted then receives bytes that fail the digest and stays out until the next push.
+   */
+  private volatile WeightSource liveWeights;
+
+  private volatile WeightDigest liveDigest;
+
+  /** The learner's model; null until {@link #requireModel} (then replicas are not checked). */
+  private volatile ModelFingerprint expected;
+
+  /**
+   * @param targets {@code host:port} of a replica, or {@code dns:///name:port} for every address
+   *     the name resolves to (re-resolved while the client runs)
    */
   public PolicyClient(List<String> targets, ClientOptions options) {
-    this.replicas = new Replicas("policy", targets, options);
+    this(targets, options, Discovery.Resolver.SYSTEM);
+  }
+
+  PolicyClient(List<String> targets, ClientOptions options, Discovery.Resolver resolver) {
+    this.replicas = new Replicas("policy", targets, options, this::admit, resolver);
   }
 
   /**
    * K completions for every prompt, ordered by (prompt_index, sample_index) with indexes into
-   * {@code prompts}, as one replica would answer.
+   * {@code prompts}, as one replica would answer, all stamped with the live version.
    *
-   * @throws IllegalStateException if the replicas serve different policy versions (a replica
-   *     restarted since the last push: push again before sampling)
+   * @throws IllegalStateException if, before the first push, the replicas serve different policy
+   *     versions (push the current weights to every replica first)
    */
   public GenerateResponse generate(List<String> prompts, int k, SamplingParams params) {
     if (prompts.isEmpty()) {
@@ -63,7 +90,8 @@ public final class PolicyClient implements AutoCloseable {
         replicas.scatter(
             "Generate",
             requests,
-            request -> channel -> PolicyServiceGrpc.newBlockingStub(channel).generate(request));
+            request ->
+                channel -> inStep(PolicyServiceGrpc.newBlockingStub(channel).generate(request)));
     GenerateResponse.Builder merged =
         GenerateResponse.newBuilder()
             .setPolicyVersion(sameVersion(parts, GenerateResponse::getPolicyVersion));
@@ -103,9 +131,13 @@ public final class PolicyClient implements AutoCloseable {
             "ComputeLogprobs",
             Shards.split(items, replicas.size(), maxItems),
             shard ->
-                channel ->
-                    PolicyServiceGrpc.newBlockingStub(channel)
-                        .computeLogprobs(LogprobsRequest.newBuilder().addAllItems(shard).build()));
+                channel -> {
+                  LogprobsResponse response =
+                      PolicyServiceGrpc.newBlockingStub(channel)
+                          .computeLogprobs(LogprobsRequest.newBuilder().addAllItems(shard).build());
+                  checkLive(response.getPolicyVersion());
+                  return response;
+                });
     LogprobsResponse.Builder merged =
         LogprobsResponse.newBuilder()
             .setPolicyVersion(sameVersion(parts, LogprobsResponse::getPolicyVersion));
@@ -114,12 +146,13 @@ public final class PolicyClient implements AutoCloseable {
   }
 
   /**
-   * Sends a safetensors file as {@code version} to every replica and returns once each has
-   * verified, loaded and swapped it in. The file is written once to digest it and once per replica
-   * while it streams, never held whole in memory.
+   * Sends a safetensors file as {@code version} to every live replica and returns once each has
+   * verified, loaded and swapped it in. A replica that fails as unavailable is marked down and
+   * receives these weights when it comes back; if none took them, waits for one to come back.
    *
    * @return {@code live_version} = version, {@code load_seconds} = the slowest replica's
-   * @throws RpcException naming every replica that failed (the others do serve the new version)
+   * @throws RpcException naming every replica that rejected the weights, or when no replica came
+   *     back within {@link ClientOptions#replicaTimeout()}
    */
   public PushWeightsResponse pushWeights(long version, WeightSource safetensors) {
     return pushWeights(version, safetensors, WeightDigest.of(safetensors));
@@ -127,20 +160,23 @@ public final class PolicyClient implements AutoCloseable {
 
   /** Pushes a file whose size and digest are already known. */
   PushWeightsResponse pushWeights(long version, WeightSource safetensors, WeightDigest digest) {
-    WeightHeader header =
-        WeightHeader.newBuilder()
-            .setVersion(version)
-            .setFormat("safetensors")
-            .setTotalBytes(digest.totalBytes())
-            .setSha256Hex(digest.sha256Hex())
-            .setKind(safetensors.kind())
-            .setAdapterConfigJson(safetensors.adapterConfigJson())
-            .build();
-    List<PushWeightsResponse> answers =
-        replicas.callEach(
-            "PushWeights", channel -> WeightUpload.push(channel, header, safetensors));
+    WeightHeader header = header(version, digest, safetensors);
+    Map<String, PushWeightsResponse> answers;
+    synchronized (publish) {
+      liveVersion = version;
+      liveWeights = safetensors;
+      liveDigest = digest;
+      answers =
+          replicas.callEach(
+              "PushWeights", channel -> WeightUpload.push(channel, header, safetensors));
+      answers.keySet().forEach(target -> replicas.setVersion(target, version));
+    }
+    if (answers.isEmpty()) {
+      // Admission brings the first replica back to this version (outside the lock it needs).
+      replicas.awaitAnyLive("PushWeights");
+    }
     double slowest =
-        answers.stream().mapToDouble(PushWeightsResponse::getLoadSeconds).max().orElse(0);
+        answers.values().stream().mapToDouble(PushWeightsResponse::getLoadSeconds).max().orElse(0);
     return PushWeightsResponse.newBuilder().setLiveVersion(version).setLoadSeconds(slowest).build();
   }
 
@@ -149,9 +185,32 @@ public final class PolicyClient implements AutoCloseable {
     return pushWeights(version, WeightSource.of(safetensors));
   }
 
-  /** Every replica's model, live version and limits, in target order. */
+  /**
+   * Refuses replicas that serve another base model than {@code learner}: checks every live replica
+   * now, and every replica that comes back or appears from now on (those are kept out, with a log
+   * line). A replica that reports no fingerprint (an older server) is not checked.
+   *
+   * @throws IllegalStateException naming the first live replica on another model, in one line
+   */
+  public void requireModel(ModelFingerprint learner) {
+    expected = learner;
+    for (Map.Entry<String, PolicyInfo> e :
+        replicas.callEach("GetInfo", PolicyClient::getInfo).entrySet()) {
+      String mismatch = mismatch(learner, e.getValue());
+      if (mismatch != null) {
+        throw new IllegalStateException("policy replica " + e.getKey() + " " + mismatch);
+      }
+    }
+  }
+
+  /** Every live replica's model, live version and limits, in discovery order. */
   public List<PolicyInfo> info() {
-    return replicas.callEach("GetInfo", PolicyClient::getInfo);
+    return List.copyOf(replicas.callEach("GetInfo", PolicyClient::getInfo).values());
+  }
+
+  /** Every replica as the client sees it now (no call is made). */
+  public List<ReplicaView> replicas() {
+    return replicas.views();
   }
 
   /**
@@ -160,14 +219,6 @@ public final class PolicyClient implements AutoCloseable {
    */
   public boolean awaitReady(Duration timeout) {
     return replicas.awaitReady(timeout);
-  }
-
-  /**
-   * Whether each replica (by target, in target order) reports SERVING now; probes take at most
-   * {@code timeout}.
-   */
-  public Map<String, Boolean> health(Duration timeout) {
-    return replicas.health(timeout);
   }
 
   @Override
@@ -189,6 +240,83 @@ public final class PolicyClient implements AutoCloseable {
       limits = known;
     }
     return known;
+  }
+
+  /**
+   * Brings a replica that serves again in step: same base model as the learner, live version (the
+   * held weights are pushed to it when it serves another). Holds the publish lock so no push runs
+   * meanwhile.
+   */
+  private Long admit(Channel channel) {
+    synchronized (publish) {
+      PolicyInfo info = getInfo(channel);
+      ModelFingerprint learner = expected;
+      String mismatch = learner == null ? null : mismatch(learner, info);
+      if (mismatch != null) {
+        throw new Replicas.Refused(mismatch);
+      }
+      long live = liveVersion;
+      if (live == 0 || info.getLiveVersion() == live) {
+        return info.getLiveVersion();
+      }
+      WeightUpload.push(channel, header(live, liveDigest, liveWeights), liveWeights);
+      return live;
+    }
+  }
+
+  /** Why a replica's model is not the learner's, e.g. "serves another model: tokenizer (…)". */
+  private static String mismatch(ModelFingerprint learner, PolicyInfo info) {
+    if (!info.hasFingerprint()) {
+      return null;
+    }
+    dev.ncalign.proto.v1.ModelFingerprint f = info.getFingerprint();
+    List<String> differences =
+        learner.differences(
+            new ModelFingerprint(
+                f.getArchitecture(),
+                f.getShapesSha256(),
+                f.getTokenizerSha256(),
+                f.getWeightsSha256()));
+    return differences.isEmpty()
+        ? null
+        : "serves another model than the learner's ("
+            + info.getModelPath()
+            + "): "
+            + String.join(", ", differences);
+  }
+
+  private GenerateResponse inStep(GenerateResponse response) {
+    checkLive(response.getPolicyVersion());
+    for (Completion completion : response.getCompletionsList()) {
+      if (completion.getPolicyVersion() != response.getPolicyVersion()) {
+        throw new Replicas.OutOfStep(
+            "stamped a completion v"
+                + completion.getPolicyVersion()
+                + " in a v"
+                + response.getPolicyVersion()
+                + " answer");
+      }
+    }
+    return response;
+  }
+
+  /** Takes a replica out when it answers from another version than the live one. */
+  private void checkLive(long version) {
+    long live = liveVersion;
+    if (live != 0 && version != live) {
+      throw new Replicas.OutOfStep("answered from v" + version + ", the live version is v" + live);
+    }
+  }
+
+  private static WeightHeader header(long version, WeightDigest digest, WeightSource weights) {
+    return WeightHeader.newBuilder()
+        .setVersion(version)
+        .setFormat("safetensors")
+        .setTotalBytes(digest.totalBytes())
+        .setSha256Hex(digest.sha256Hex())
+        .setKind(weights.kind())
+        .setAdapterConfigJson(weights.adapterConfigJson())
+        .build();
   }
 
   private static <T> long sameVersion(List<T> parts, ToLongFunction<T> version) {

@@ -9,12 +9,11 @@ import dev.ncalign.proto.v1.ScoreResponse;
 import io.grpc.Channel;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The reward replicas as one service: a Score call is split into slices no larger than the servers'
- * {@code max_items}, at least one per replica, scored in parallel and put back in order.
- * Thread-safe.
+ * {@code max_items}, at least one per live replica, scored in parallel and put back in order; a
+ * slice whose replica fails is re-sent to another. Thread-safe.
  */
 public final class RewardClient implements AutoCloseable {
 
@@ -22,10 +21,15 @@ public final class RewardClient implements AutoCloseable {
   private volatile RewardInfo limits;
 
   /**
-   * @param targets {@code host:port} of every replica (any grpc target string works)
+   * @param targets {@code host:port} of a replica, or {@code dns:///name:port} for every address
+   *     the name resolves to (re-resolved while the client runs)
    */
   public RewardClient(List<String> targets, ClientOptions options) {
-    this.replicas = new Replicas("reward", targets, options);
+    this(targets, options, Discovery.Resolver.SYSTEM);
+  }
+
+  RewardClient(List<String> targets, ClientOptions options, Discovery.Resolver resolver) {
+    this.replicas = new Replicas("reward", targets, options, Replicas.Admission.ANY, resolver);
   }
 
   /** One reward per item, in order; may contain non-finite values (the model's output as is). */
@@ -61,12 +65,9 @@ public final class RewardClient implements AutoCloseable {
     return replicas.awaitReady(timeout);
   }
 
-  /**
-   * Whether each replica (by target, in target order) reports SERVING now; probes take at most
-   * {@code timeout}.
-   */
-  public Map<String, Boolean> health(Duration timeout) {
-    return replicas.health(timeout);
+  /** Every replica as the client sees it now (no call is made). */
+  public List<ReplicaView> replicas() {
+    return replicas.views();
   }
 
   @Override

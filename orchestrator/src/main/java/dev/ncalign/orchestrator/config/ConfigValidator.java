@@ -69,6 +69,12 @@ public final class ConfigValidator {
     RunConfig.Clients cl = present(c.clients(), "clients");
     positive(cl.deadlineSeconds(), "clients.deadline_seconds");
     atLeast(cl.retries(), 0, "clients.retries");
+    positive(cl.replicaTimeoutSeconds(), "clients.replica_timeout_seconds");
+    check(
+        List.of("auto", "float32", "bfloat16", "float16").contains(cl.pushDtype()),
+        "clients.push_dtype",
+        "one of auto, float32, bfloat16, float16",
+        cl.pushDtype());
 
     int port = present(c.dashboard(), "dashboard").port();
     check(port >= 0 && port <= 65535, "dashboard.port", "in [0, 65535]", port);

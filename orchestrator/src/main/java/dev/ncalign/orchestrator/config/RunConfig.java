@@ -84,14 +84,24 @@ public record RunConfig(
   /** Offline training on a fixed dataset. */
   public record Offline(Path dataset, int epochs) {}
 
-  /** Behaviour of the gRPC clients. */
-  public record Clients(double deadlineSeconds, int retries, Path tokenFile) {
+  /**
+   * Behaviour of the gRPC clients. {@code pushDtype} is the type of the weights a push carries:
+   * {@code auto} (the base model's stored type: bfloat16 for a BF16 checkpoint, else float32),
+   * {@code float32}, {@code bfloat16} or {@code float16}.
+   */
+  public record Clients(
+      double deadlineSeconds,
+      int retries,
+      double replicaTimeoutSeconds,
+      Path tokenFile,
+      String pushDtype) {
     /** The client options these settings stand for; reads the token file, if one is set. */
     public ClientOptions options() {
       ClientOptions options =
           ClientOptions.defaults()
               .withDeadline(Duration.ofNanos(Math.round(deadlineSeconds * 1e9)))
-              .withRetries(retries);
+              .withRetries(retries)
+              .withReplicaTimeout(Duration.ofNanos(Math.round(replicaTimeoutSeconds * 1e9)));
       if (tokenFile == null) {
         return options;
       }
@@ -123,7 +133,7 @@ public record RunConfig(
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
         new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2),
         new Offline(null, 4),
-        new Clients(60, 3, null),
+        new Clients(60, 3, 60, null, "auto"),
         new Dashboard(0),
         null);
   }

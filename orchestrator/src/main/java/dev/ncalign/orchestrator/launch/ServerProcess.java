@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
 /**
  * A policy or reward server started as a child JVM on a free loopback port, with the orchestrator's
  * own classpath. The child prints {@code listening on port N} once it serves; everything it prints
- * goes to a log file. Closing it stops the process.
+ * goes to a log file. Closing it stops the process; so does this JVM's exit, even on SIGTERM or
+ * SIGINT (a shutdown hook), and the child exits on its own when this JVM is gone, even after
+ * SIGKILL ({@code --parent-pid}).
  */
 public final class ServerProcess implements AutoCloseable {
   /**
@@ -35,11 +37,13 @@ public final class ServerProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final int port;
+  private final Thread stopOnExit;
 
-  private ServerProcess(String name, Process process, int port) {
+  private ServerProcess(String name, Process process, int port, Thread stopOnExit) {
     this.name = name;
     this.process = process;
     this.port = port;
+    this.stopOnExit = stopOnExit;
   }
 
   /**
@@ -49,6 +53,15 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess start(
       String name, String mainClass, List<String> args, Path log, Duration timeout) {
+    return start(name, mainClass, args, log, timeout, 0);
+  }
+
+  /**
+   * As {@link #start(String, String, List, Path, Duration)} on a given loopback port (0 = any free
+   * one), e.g. to restart a replica where its clients look for it.
+   */
+  public static ServerProcess start(
+      String name, String mainClass, List<String> args, Path log, Duration timeout, int port) {
     // Servers share the machine with the learner: as many libtorch threads as this JVM was given
     // (default 1).
     String threads = System.getProperty("ai.djl.pytorch.num_threads", "1");
@@ -64,7 +77,12 @@ public final class ServerProcess implements AutoCloseable {
                 System.getProperty("java.class.path"),
                 mainClass));
     command.addAll(args);
-    command.addAll(List.of("--port", "0"));
+    command.addAll(
+        List.of(
+            "--port",
+            String.valueOf(port),
+            "--parent-pid",
+            Long.toString(ProcessHandle.current().pid())));
     Process process;
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
@@ -72,12 +90,15 @@ public final class ServerProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the " + name + " server", e);
     }
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread pump = new Thread(() -> pumpOutput(process, log, port), name + "-server-log");
+    CompletableFuture<Integer> listening = new CompletableFuture<>();
+    Thread stopOnExit = new Thread(() -> stop(process), name + "-server-stop");
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
+    Thread pump = new Thread(() -> pumpOutput(process, log, listening), name + "-server-log");
     pump.setDaemon(true);
     pump.start();
     try {
-      return new ServerProcess(name, process, port.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+      return new ServerProcess(
+          name, process, listening.get(timeout.toMillis(), TimeUnit.MILLISECONDS), stopOnExit);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
@@ -137,8 +158,28 @@ public final class ServerProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Ends the process at once, like {@code kill -9}: no shutdown hook, connections cut. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() {
+    stop(process);
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    } catch (IllegalStateException e) {
+      // The JVM is shutting down: the hook is running or has run, nothing to remove.
+    }
+  }
+
+  /** SIGTERM (the server's own shutdown hook closes it), SIGKILL if it is still up 10 s later. */
+  private static void stop(Process process) {
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {

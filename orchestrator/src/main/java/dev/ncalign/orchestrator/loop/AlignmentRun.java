@@ -5,6 +5,8 @@ import dev.ncalign.lm.lora.LoraAdapter;
 import dev.ncalign.lm.lora.LoraConfig;
 import dev.ncalign.lm.lora.PeftAdapterDirectory;
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.ModelFingerprint;
+import dev.ncalign.lm.model.WeightDType;
 import dev.ncalign.orchestrator.client.PolicyClient;
 import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.LrSchedule;
@@ -82,10 +84,13 @@ public final class AlignmentRun implements AutoCloseable {
                   policy.codec(),
                   config.sampling().promptsPerRound(),
                   config.run().seed());
+      // Before round 1: a replica on another checkpoint would silently poison every round.
+      services.policy().requireModel(ModelFingerprint.of(config.policy().model()));
+      WeightDType pushDtype = pushDtype(config.clients().pushDtype(), policy);
       WeightPublisher publisher =
           WeightPublisher.synchronize(
               services.policy(),
-              PolicyWeights.of(policy),
+              PolicyWeights.of(policy, pushDtype),
               state.map(s -> OptionalLong.of(s.liveVersion())).orElse(OptionalLong.empty()));
       LoopSettings settings =
           new LoopSettings(
@@ -242,5 +247,13 @@ public final class AlignmentRun implements AutoCloseable {
       }
     }
     resources.clear();
+  }
+
+  /**
+   * The type pushed weights are written in: {@code auto} is the base checkpoint's own type (a BF16
+   * model's replicas get BF16, half the bytes of F32), anything else as named.
+   */
+  static WeightDType pushDtype(String choice, CausalLm policy) {
+    return "auto".equals(choice) ? policy.baseDType() : WeightDType.parse(choice);
   }
 }

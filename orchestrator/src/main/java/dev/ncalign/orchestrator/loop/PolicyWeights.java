@@ -3,6 +3,7 @@ package dev.ncalign.orchestrator.loop;
 import dev.ncalign.lm.lora.LoraAdapter;
 import dev.ncalign.lm.lora.PeftAdapterDirectory;
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.WeightDType;
 import dev.ncalign.orchestrator.client.WeightSource;
 import dev.ncalign.proto.v1.WeightKind;
 import java.io.OutputStream;
@@ -17,8 +18,11 @@ public final class PolicyWeights {
 
   private PolicyWeights() {}
 
-  /** The policy's weights as PushWeights streams them, written from its current values. */
-  public static WeightSource of(CausalLm policy) {
+  /**
+   * The policy's weights as PushWeights streams them, written from its current values: full weights
+   * in {@code fullDtype}, an adapter in F32 (it is small).
+   */
+  public static WeightSource of(CausalLm policy, WeightDType fullDtype) {
     if (policy.adapter() instanceof LoraAdapter adapter) {
       return new WeightSource() {
         @Override
@@ -37,7 +41,7 @@ public final class PolicyWeights {
         }
       };
     }
-    return policy::writeSafetensors;
+    return out -> policy.writeSafetensors(out, fullDtype);
   }
 
   /**

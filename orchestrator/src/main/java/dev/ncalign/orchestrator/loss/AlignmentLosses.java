@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.ncalign.lm.model.AutogradScalar;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -71,7 +72,8 @@ public final class AlignmentLosses {
       float beta,
       float alpha) {
     ResponseMask present = ResponseMask.of(policyLogps, refLogps, rewards, mask, beta, alpha);
-    NDArray r = present.fill(policyLogps.sub(refLogps).mul(beta), 0f);
+    NDArray logRatio = policyLogps.sub(refLogps);
+    NDArray r = present.fill(logRatio.mul(AutogradScalar.of(logRatio, beta)), 0f);
     NDArray perPrompt =
         switch (type) {
           case INFONCA -> infoNca(r, present.weights(rewards, alpha), present);
@@ -117,9 +119,10 @@ public final class AlignmentLosses {
 
   /** −log σ(r_c) − ½ log σ(−r_c) − ½ log σ(−r_r), per prompt. */
   static NDArray ncaPair(NDArray rChosen, NDArray rRejected) {
+    NDArray half = AutogradScalar.of(rChosen, 0.5f);
     return logSigmoid(rChosen)
-        .add(logSigmoid(rChosen.neg()).mul(0.5f))
-        .add(logSigmoid(rRejected.neg()).mul(0.5f))
+        .add(logSigmoid(rChosen.neg()).mul(half))
+        .add(logSigmoid(rRejected.neg()).mul(half))
         .neg();
   }
 
@@ -129,7 +132,7 @@ public final class AlignmentLosses {
    * clamp gives: training starts exactly there (policy = reference).
    */
   static NDArray logSigmoid(NDArray x) {
-    return x.sub(x.abs()).div(2f).sub(x.abs().neg().exp().add(1f).log());
+    return x.sub(x.abs()).div(AutogradScalar.of(x, 2f)).sub(x.abs().neg().exp().add(1f).log());
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.ncalign.orchestrator.source;
 
+import dev.ncalign.lm.sampling.StreamSeeds;
+
 /** The online {@link BatchSource}: each round, fresh samples on that round's training prompts. */
 public final class OnlineSource implements BatchSource {
   private final OnlineSampler sampler;
@@ -16,6 +18,9 @@ public final class OnlineSource implements BatchSource {
 
   @Override
   public Rollout next(int round) {
-    return sampler.sample(prompts.forRound(seed, round, promptsPerRound), seed * 7_919L + round);
+    return sampler.sample(
+        prompts.forRound(seed, round, promptsPerRound),
+        // A mixed seed per round: consecutive seeds would share the sampler's streams, shifted.
+        StreamSeeds.of(seed, round));
   }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ncalign.lm.io.DirectoryTrees;
 import dev.ncalign.orchestrator.config.ConfigLoader;
 import dev.ncalign.orchestrator.config.RunConfig;
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -168,19 +168,11 @@ public final class RunStore {
       for (Path checkpoint : checkpoints.toList()) {
         String name = checkpoint.getFileName().toString();
         if (name.matches("round-\\d+") && Integer.parseInt(name.substring(6)) > lastRound) {
-          deleteTree(checkpoint);
+          DirectoryTrees.delete(checkpoint);
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot clean " + dir.resolve("checkpoints"), e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
     }
   }
 

@@ -111,7 +111,8 @@ public final class AdamW implements AutoCloseable {
     return (float) Math.sqrt(sumSquares);
   }
 
-  private void zeroGradients() {
+  /** Sets every gradient to zero (each step ends with this). */
+  void zeroGradients() {
     for (Parameter p : parameters.values()) {
       try (NDManager scope = manager.newSubManager()) {
         // set() rather than muli(0): a NaN gradient times 0 stays NaN.

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.ncalign.lm.model.AutogradScalar;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.orchestrator.loss.AlignmentLosses;
 import java.util.ArrayList;
@@ -58,37 +59,65 @@ public final class Learner implements AutoCloseable {
     random.setSeed(seed);
   }
 
-  /** Runs the configured epochs of updates on one round's batch. */
+  /**
+   * Runs the configured epochs of updates on one round's batch. Each optimizer step minimises the
+   * mean loss over the prompts it holds (see {@link #accumulate}), however the token budget cut
+   * them into minibatches; the reported loss is the mean over every prompt visit of the round.
+   */
   public RoundUpdate update(RewardBatch batch) {
     List<ScoredPrompt> prompts = batch.prompts();
     double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
     double[][] before = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
     double lossSum = 0;
-    int minibatchCount = 0;
+    int lossPrompts = 0;
     double normSum = 0;
     int steps = 0;
-    int pending = 0;
     List<Integer> order = new ArrayList<>(IntStream.range(0, prompts.size()).boxed().toList());
     for (int epoch = 0; epoch < settings.epochs(); epoch++) {
       Collections.shuffle(order, random);
-      for (List<Integer> minibatch :
-          RewardBatch.minibatches(prompts, order, settings.minibatchTokens())) {
-        lossSum += backward(prompts, minibatch, ref);
-        minibatchCount++;
-        if (++pending == settings.gradAccumulation()) {
-          normSum += optimizer.step();
-          steps++;
-          pending = 0;
+      for (List<List<Integer>> step :
+          OptimizerSteps.of(
+              prompts, order, settings.minibatchTokens(), settings.gradAccumulation())) {
+        StepLoss loss = accumulate(prompts, step, ref);
+        if (loss.prompts() == 0) {
+          continue; // nothing to learn from: no gradient, and no step to move the weights anyway
         }
+        lossSum += loss.sum();
+        lossPrompts += loss.prompts();
+        normSum += optimizer.step();
+        steps++;
       }
-    }
-    if (pending > 0) {
-      normSum += optimizer.step();
-      steps++;
     }
     double[][] after = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
     return LikelihoodDiagnostic.summarize(
-        prompts, ref, before, after, lossSum / minibatchCount, steps, normSum / Math.max(1, steps));
+        prompts,
+        ref,
+        before,
+        after,
+        lossPrompts == 0 ? Double.NaN : lossSum / lossPrompts,
+        steps,
+        normSum / Math.max(1, steps));
+  }
+
+  /** The summed per-prompt losses of one step and how many prompts took part. */
+  record StepLoss(double sum, int prompts) {}
+
+  /**
+   * Accumulates, in the parameters' gradients, the gradient of one step's objective: the mean loss
+   * over the step's contributing prompts. A minibatch's loss is itself a mean over its own
+   * contributing prompts, so it is weighed by its share of the step's prompts; a prompt in a short
+   * minibatch then counts exactly as much as one in a long minibatch.
+   */
+  StepLoss accumulate(List<ScoredPrompt> prompts, List<List<Integer>> step, double[][] ref) {
+    int stepPrompts = step.stream().mapToInt(mb -> OptimizerSteps.contributing(prompts, mb)).sum();
+    double sum = 0;
+    for (List<Integer> minibatch : step) {
+      int count = OptimizerSteps.contributing(prompts, minibatch);
+      if (count > 0) {
+        sum += count * backward(prompts, minibatch, ref, (float) count / stepPrompts);
+      }
+    }
+    return new StepLoss(sum, stepPrompts);
   }
 
   /**
@@ -104,9 +133,11 @@ public final class Learner implements AutoCloseable {
   }
 
   /**
-   * Forward + backward of one minibatch; gradients accumulate in the parameters. Returns its loss.
+   * Forward + backward of one minibatch's loss times {@code weight}; gradients accumulate in the
+   * parameters. Returns its (unweighted) loss, the mean over its contributing prompts.
    */
-  private double backward(List<ScoredPrompt> prompts, List<Integer> minibatch, double[][] ref) {
+  private double backward(
+      List<ScoredPrompt> prompts, List<Integer> minibatch, double[][] ref, float weight) {
     int k = minibatch.stream().mapToInt(i -> prompts.get(i).responses().size()).max().orElseThrow();
     int b = minibatch.size();
     SequenceScorer.FlatResponses flat = SequenceScorer.FlatResponses.of(prompts, minibatch);
@@ -144,7 +175,7 @@ public final class Learner implements AutoCloseable {
               scope.create(mask, shape),
               settings.beta(),
               settings.alpha());
-      collector.backward(loss.div(settings.gradAccumulation()));
+      collector.backward(loss.mul(AutogradScalar.of(loss, weight)));
       return loss.getFloat();
     }
   }

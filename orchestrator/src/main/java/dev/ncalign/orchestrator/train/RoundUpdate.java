@@ -5,7 +5,8 @@ package dev.ncalign.orchestrator.train;
  * log-prob of each prompt's best and worst response before and after the update. NCA should raise
  * the best one; InfoNCA/DPO may let it fall while only the gap to the worst grows.
  *
- * @param loss mean minibatch loss over the round
+ * @param loss mean loss over the round's prompts, each counted once per epoch (NaN when no prompt
+ *     had two present responses)
  * @param bestLogpBefore mean log π(best response | prompt) before the update, nats
  * @param bestLogpAfter the same after the update
  * @param worstLogpBefore mean log π(worst response | prompt) before the update

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import dev.ncalign.lm.model.AutogradScalar;
 import dev.ncalign.lm.model.CausalLm;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -61,7 +62,8 @@ public final class SupervisedFineTuning {
     try (NDManager scope = model.manager().newSubManager();
         GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       NDArray sums = model.logprobs(scope, flat.promptIds(), flat.responseIds(), true).sums();
-      NDArray nll = sums.sum().neg().div(Math.max(1L, tokens));
+      NDArray total = sums.sum().neg();
+      NDArray nll = total.div(AutogradScalar.of(total, Math.max(1L, tokens)));
       collector.backward(nll);
       loss = nll.getFloat();
     }

@@ -57,6 +57,7 @@ public final class Dashboard implements RoundListener, AutoCloseable {
   public static Dashboard start(int port, String runName, RunStore store, ReplicaStatus status) {
     RunHistory history = new RunHistory();
     OrchestratorMetrics metrics = new OrchestratorMetrics();
+    metrics.trackReplicas(status);
     store.metrics().forEach(row -> history.add(row, List.of()));
     List<SampleRecord> samples = store.samples();
     history.addSamples(

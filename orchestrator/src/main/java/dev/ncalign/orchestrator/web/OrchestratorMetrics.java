@@ -7,6 +7,8 @@ import dev.ncalign.orchestrator.train.ScoredResponse;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -33,6 +35,9 @@ public final class OrchestratorMetrics implements RoundListener {
   private final Counter nonFinite;
   private final Histogram rewards;
   private final List<Timer> phases;
+  private final MultiGauge replicaUp;
+  private final MultiGauge replicaOutages;
+  private volatile ReplicaStatus replicaStatus = ReplicaStatus.none();
   private volatile long liveVersion;
   private volatile double lastMeanReward = Double.NaN;
 
@@ -67,6 +72,34 @@ public final class OrchestratorMetrics implements RoundListener {
     Gauge.builder("ncalign.reward.mean.last", this, m -> m.lastMeanReward)
         .description("Mean reward of the last round's samples")
         .register(registry);
+    replicaUp =
+        MultiGauge.builder("ncalign.replica.up")
+            .description("1 while calls go to the replica, 0 while it is down or refused")
+            .register(registry);
+    replicaOutages =
+        MultiGauge.builder("ncalign.replica.outages")
+            .description("Times the replica went down during this run")
+            .register(registry);
+  }
+
+  /**
+   * Exports {@code status}'s replicas (role, target) as {@code ncalign_replica_up} and {@code
+   * ncalign_replica_outages}, read at each scrape; replicas that vanish leave the series.
+   */
+  public void trackReplicas(ReplicaStatus status) {
+    replicaStatus = status;
+  }
+
+  private void refreshReplicas() {
+    List<ReplicaStatus.Replica> replicas = replicaStatus.replicas();
+    replicaUp.register(
+        replicas.stream().map(r -> MultiGauge.Row.of(tags(r), r.healthy() ? 1 : 0)).toList(), true);
+    replicaOutages.register(
+        replicas.stream().map(r -> MultiGauge.Row.of(tags(r), r.outages())).toList(), true);
+  }
+
+  private static Tags tags(ReplicaStatus.Replica replica) {
+    return Tags.of("role", replica.role().name().toLowerCase(), "target", replica.target());
   }
 
   private Timer phase(String name) {
@@ -118,6 +151,7 @@ public final class OrchestratorMetrics implements RoundListener {
 
   /** The Prometheus text exposition of every meter. */
   public String scrape() {
+    refreshReplicas();
     return registry.scrape();
   }
 }

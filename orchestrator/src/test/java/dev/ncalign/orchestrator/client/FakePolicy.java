@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.client;
 
+import dev.ncalign.lm.io.Sha256;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.FinishReason;
 import dev.ncalign.proto.v1.GenerateRequest;
@@ -17,8 +18,6 @@ import dev.ncalign.proto.v1.WeightHeader;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +53,10 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   volatile boolean sampleTokens;
 
   volatile Status rejectPush;
+  volatile dev.ncalign.proto.v1.ModelFingerprint fingerprint;
+
+  /** "push vN" and "generate vN" in the order they happened, N the version after / served. */
+  final List<String> events = new CopyOnWriteArrayList<>();
 
   FakePolicy(String name, int maxPrompts) {
     this.name = name;
@@ -66,6 +69,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
       return;
     }
     generated.add(request.getPromptsList());
+    events.add("generate v" + version);
     seeds.add(request.getSampling().getSeed());
     GenerateResponse.Builder response = GenerateResponse.newBuilder().setPolicyVersion(version);
     for (int p = 0; p < request.getPromptsCount(); p++) {
@@ -146,6 +150,7 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
         } else {
           weights = data;
           version = header.getVersion();
+          events.add("push v" + version);
           out.onNext(
               PushWeightsResponse.newBuilder()
                   .setLiveVersion(version)
@@ -159,9 +164,12 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
 
   @Override
   public void getInfo(GetInfoRequest request, StreamObserver<PolicyInfo> out) {
+    PolicyInfo.Builder info = PolicyInfo.newBuilder();
+    if (fingerprint != null) {
+      info.setFingerprint(fingerprint);
+    }
     out.onNext(
-        PolicyInfo.newBuilder()
-            .setModelPath("/fake/" + name)
+        info.setModelPath("/fake/" + name)
             .setLiveVersion(version)
             .setMaxPrompts(maxPrompts)
             .setMaxNumSamples(4)
@@ -179,10 +187,6 @@ final class FakePolicy extends PolicyServiceGrpc.PolicyServiceImplBase {
   }
 
   static String sha256(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(data);
   }
 }

@@ -29,9 +29,23 @@ final class LoopbackServers implements AutoCloseable {
   final List<String> authorizations = new CopyOnWriteArrayList<>();
 
   private final List<Server> servers = new ArrayList<>();
+  private final List<AutoCloseable> clients = new ArrayList<>();
+
+  /** A client of {@code targets}, closed (before the servers) with these servers. */
+  PolicyClient policyClient(List<String> targets, ClientOptions options) {
+    PolicyClient client = new PolicyClient(targets, options);
+    clients.add(client);
+    return client;
+  }
 
   /** Starts a server for {@code service} and returns its {@code 127.0.0.1:port} target. */
   String start(BindableService service) throws IOException {
+    Server server = startAt(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), service);
+    return "127.0.0.1:" + server.getPort();
+  }
+
+  /** Starts a server for {@code service} on {@code address} (a loopback address). */
+  Server startAt(InetSocketAddress address, BindableService service) throws IOException {
     ServerInterceptor recordAuth =
         new ServerInterceptor() {
           @Override
@@ -47,13 +61,33 @@ final class LoopbackServers implements AutoCloseable {
           }
         };
     Server server =
-        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+        NettyServerBuilder.forAddress(address)
             .addService(ServerInterceptors.intercept(service, recordAuth))
             .addService(new HealthStatusManager().getHealthService())
             .build()
             .start();
     servers.add(server);
-    return "127.0.0.1:" + server.getPort();
+    return server;
+  }
+
+  /**
+   * Kills the server at {@code 127.0.0.1:port} the way a crashed process goes: connections cut,
+   * calls in flight fail.
+   */
+  void kill(String target) throws InterruptedException {
+    int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
+    for (Server server : servers) {
+      if (server.getPort() == port && !server.isShutdown()) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Starts {@code service} again on the port of {@code target}, as a restarted replica. */
+  void restart(String target, BindableService service) throws IOException {
+    int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
+    startAt(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), service);
   }
 
   /** A loopback target nothing listens on: connecting to it is refused. */
@@ -65,6 +99,14 @@ final class LoopbackServers implements AutoCloseable {
 
   @Override
   public void close() {
+    // Clients first: their health rounds would otherwise log every server going down.
+    for (AutoCloseable client : clients) {
+      try {
+        client.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
     for (Server server : servers) {
       server.shutdownNow();
     }

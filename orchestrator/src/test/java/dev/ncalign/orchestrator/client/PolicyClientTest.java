@@ -30,26 +30,22 @@ class PolicyClientTest {
   static final ClientOptions FAST =
       ClientOptions.defaults()
           .withDeadline(Duration.ofSeconds(10))
-          .withBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
+          .withBackoff(Duration.ofMillis(5), Duration.ofMillis(20))
+          .withHealthInterval(Duration.ofMillis(50))
+          .withReplicaTimeout(Duration.ofSeconds(5));
 
   private final LoopbackServers servers = new LoopbackServers();
-  private final List<AutoCloseable> clients = new ArrayList<>();
 
   @AfterEach
-  void stop() throws Exception {
-    for (AutoCloseable client : clients) {
-      client.close();
-    }
+  void stop() {
     servers.close();
   }
 
   private PolicyClient client(List<String> targets, ClientOptions options) {
-    PolicyClient client = new PolicyClient(targets, options);
-    clients.add(client);
-    return client;
+    return servers.policyClient(targets, options);
   }
 
-  private static List<String> prompts(int n) {
+  static List<String> prompts(int n) {
     return IntStream.range(0, n).mapToObj(i -> "p" + i).toList();
   }
 
@@ -192,12 +188,14 @@ class PolicyClientTest {
         e.getMessage());
     assertEquals(2, good.version);
     assertEquals(1, bad.version);
-    // Samples would now mix versions: the client refuses rather than train on them.
-    IllegalStateException mixed =
-        assertThrows(
-            IllegalStateException.class,
-            () -> client.generate(prompts(2), 1, SamplingParams.getDefaultInstance()));
-    assertTrue(mixed.getMessage().contains("different versions"), mixed.getMessage());
+    // Samples must not mix versions: the replica still on v1 is taken out, its slice re-sent.
+    GenerateResponse response = client.generate(prompts(2), 1, SamplingParams.getDefaultInstance());
+    assertEquals(2, response.getPolicyVersion());
+    for (Completion c : response.getCompletionsList()) {
+      assertEquals(2, c.getPolicyVersion());
+      assertTrue(c.getText().startsWith("good:"), c.getText());
+    }
+    assertEquals(ReplicaState.DOWN, client.replicas().get(1).state());
   }
 
   @Test
@@ -231,22 +229,30 @@ class PolicyClientTest {
   }
 
   @Test
-  void everyReplicaDownIsOneClearError() throws Exception {
+  void noLiveReplicaForTheTimeoutIsOneClearLineNamingEach() throws Exception {
     String first = LoopbackServers.deadTarget();
     String second = LoopbackServers.deadTarget();
-    PolicyClient client = client(List.of(first, second), FAST.withRetries(2));
+    PolicyClient client =
+        client(List.of(first, second), FAST.withReplicaTimeout(Duration.ofMillis(300)));
 
+    long start = System.nanoTime();
     RpcException e =
         assertThrows(
             RpcException.class,
             () -> client.generate(List.of("x"), 1, SamplingParams.getDefaultInstance()));
 
+    assertTrue(System.nanoTime() - start >= 300_000_000L, "waited the timeout for a replica");
     assertEquals(Status.Code.UNAVAILABLE, e.code());
     assertTrue(
-        e.getMessage().startsWith("every policy replica is down: " + first + " (UNAVAILABLE: "),
+        e.getMessage()
+            .startsWith(
+                "no live policy replica for 0.3 s (clients.replica_timeout_seconds), GetInfo gave"
+                    + " up: "
+                    + first
+                    + " (down: "),
         e.getMessage());
-    assertTrue(e.getMessage().contains(", " + second + " (UNAVAILABLE: "), e.getMessage());
-    assertTrue(e.getMessage().endsWith("; 3 attempts each"), e.getMessage());
+    assertTrue(e.getMessage().contains(", " + second + " (down: "), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), e.getMessage());
     assertFalse(client.awaitReady(Duration.ofMillis(200)));
   }
 

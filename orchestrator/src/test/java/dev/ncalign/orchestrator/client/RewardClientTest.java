@@ -2,11 +2,9 @@ package dev.ncalign.orchestrator.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ncalign.proto.v1.ScoreItem;
-import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -66,19 +64,29 @@ class RewardClientTest {
   }
 
   @Test
-  void retriesAreBounded() throws Exception {
-    FakeReward fake = new FakeReward(0);
-    String target = servers.start(fake);
-    client = new RewardClient(List.of(target), PolicyClientTest.FAST.withRetries(1));
-    client.info();
-    fake.unavailableCalls.set(5);
+  void aReplicaStillUnavailableAfterItsRetriesIsMarkedDownAndTheSliceGoesElsewhere()
+      throws Exception {
+    FakeReward failing = new FakeReward(0);
+    FakeReward healthy = new FakeReward(0);
+    String failingTarget = servers.start(failing);
+    client =
+        new RewardClient(
+            List.of(failingTarget, servers.start(healthy)),
+            PolicyClientTest.FAST.withRetries(1).withHealthInterval(Duration.ofMinutes(1)));
+    client.score(items(1)); // limits fetched first, so the countdown only meets Score's slices
+    healthy.batches.clear();
+    failing.batches.clear();
+    failing.unavailableCalls.set(100);
 
-    RpcException e = assertThrows(RpcException.class, () -> client.score(items(1)));
-    assertEquals(Status.Code.UNAVAILABLE, e.code());
-    assertEquals(
-        "every reward replica is down: " + target + " (UNAVAILABLE: busy); 2 attempts each",
-        e.getMessage());
-    assertEquals(3, fake.unavailableCalls.get());
+    assertArrayEquals(new float[] {0, 1, 2, 3}, client.score(items(4)));
+
+    assertEquals(98, failing.unavailableCalls.get(), "one attempt and one retry, no more");
+    assertEquals(List.of(2, 2), healthy.batches, "its own slice, then the re-sent one");
+    ReplicaView down = client.replicas().get(0);
+    assertEquals(failingTarget, down.target());
+    assertEquals(ReplicaState.DOWN, down.state());
+    assertEquals(1, down.outages());
+    assertTrue(down.detail().startsWith("Score: UNAVAILABLE: busy"), down.detail());
   }
 
   @Test

@@ -192,6 +192,9 @@ class ConfigLoaderTest {
         "config error: unknown key optimizer.lrr",
         errorOf("", "optimizer.lrr=1").replaceAll(" \\(known keys.*", ""));
     assertEquals("config error: loss.beta must be > 0 (got 0)", errorOf("", "loss.beta=0"));
+    assertEquals(
+        "config error: clients.push_dtype must be one of auto, float32, bfloat16, float16 (got int8)",
+        errorOf("", "clients.push_dtype=int8"));
     assertTrue(
         errorOf("", "loss.beta")
             .startsWith("config error: override loss.beta: expected path=value"));
@@ -229,6 +232,16 @@ class ConfigLoaderTest {
     ClientOptions options = config.clients().options();
     assertEquals(Duration.ofMillis(2500), options.deadline());
     assertEquals(0, options.retries());
+    assertEquals(Duration.ofSeconds(60), options.replicaTimeout(), "the default");
+    assertEquals(
+        Duration.ofMillis(1500),
+        ConfigLoader.parse("clients: {replica_timeout_seconds: 1.5}\n", List.of())
+            .clients()
+            .options()
+            .replicaTimeout());
+    assertEquals(
+        "config error: clients.replica_timeout_seconds must be > 0 (got 0)",
+        errorOf("clients: {replica_timeout_seconds: 0}\n"));
     assertEquals("s3cret", options.bearerToken());
     assertNull(RunConfig.defaults().clients().options().bearerToken());
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -22,8 +23,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,8 +53,17 @@ class LearnerTest {
 
   /** Two prompts, three responses each, best first. */
   private static RewardBatch batch(TextCodec codec, float[][] rewards) {
-    String[] prompts = {"review the product :", "the product review :"};
-    String[] responses = {"it is great .", "it is fine .", "it is awful ."};
+    return new RewardBatch(
+        scored(
+            codec,
+            new String[] {"review the product :", "the product review :"},
+            new String[] {"it is great .", "it is fine .", "it is awful ."},
+            rewards));
+  }
+
+  /** Every prompt with every response, rewards[prompt][response]. */
+  private static List<ScoredPrompt> scored(
+      TextCodec codec, String[] prompts, String[] responses, float[][] rewards) {
     List<ScoredPrompt> out = new ArrayList<>();
     for (int p = 0; p < prompts.length; p++) {
       List<ScoredResponse> scored = new ArrayList<>();
@@ -59,7 +73,7 @@ class LearnerTest {
       }
       out.add(new ScoredPrompt(prompts[p], codec.encodePrompt(prompts[p]), scored));
     }
-    return new RewardBatch(out);
+    return out;
   }
 
   private static LearnerSettings settings(LossType loss, int epochs, int minibatchTokens) {
@@ -89,6 +103,124 @@ class LearnerTest {
       assertTrue(Math.abs(kl) > 1e-3, "the policy moved away from the reference: " + kl);
       assertEquals(
           8, learner.optimizer().steps(), "one step per minibatch, one minibatch per epoch");
+    }
+  }
+
+  @Test
+  void aStepWeighsEveryPromptEquallyHoweverItsMinibatchesWereCut() {
+    try (CausalLm policy = load();
+        CausalLm reference = load();
+        Learner learner = new Learner(policy, reference, settings(LossType.NCA, 1, 4096), 1)) {
+      TextCodec codec = policy.codec();
+      String[] prompts = {"review the product :", "the product :", "review :", "it is :"};
+      float[][] rewards = {{2f, 0f, -1f}, {0f, 1f, 3f}, {1f, Float.NaN, Float.NaN}, {-1f, 0f, 1f}};
+      String[] responses = {"it is great .", "fine .", "the product is awful ."};
+      List<ScoredPrompt> batch = scored(codec, prompts, responses, rewards);
+      double[][] ref = SequenceScorer.score(reference, batch, 4096);
+      // One piece: the mean over the step's prompts (prompt 2 has one present response: it
+      // takes no part).
+      Learner.StepLoss whole = learner.accumulate(batch, List.of(List.of(0, 1, 2, 3)), ref);
+      Map<String, float[]> expected = gradients(policy);
+      learner.optimizer().zeroGradients();
+      assertEquals(3, whole.prompts());
+      for (List<List<Integer>> cut :
+          List.of(
+              List.of(List.of(0, 1, 2), List.of(3)),
+              List.of(List.of(3), List.of(1), List.of(0, 2)),
+              List.of(List.of(2), List.of(0, 1, 3)))) {
+        Learner.StepLoss loss = learner.accumulate(batch, cut, ref);
+        assertEquals(whole.sum(), loss.sum(), 1e-5, "summed loss of cut " + cut);
+        assertEquals(whole.prompts(), loss.prompts());
+        Map<String, float[]> actual = gradients(policy);
+        learner.optimizer().zeroGradients();
+        for (Map.Entry<String, float[]> e : expected.entrySet()) {
+          float[] want = e.getValue();
+          float[] got = actual.get(e.getKey());
+          for (int i = 0; i < want.length; i++) {
+            assertEquals(
+                want[i],
+                got[i],
+                1e-6 + 1e-4 * Math.abs(want[i]),
+                e.getKey() + "[" + i + "] with cut " + cut);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void stepsNeverSpanEpochsAndTheLastMayBeShort() {
+    List<ScoredPrompt> prompts = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      prompts.add(
+          new ScoredPrompt(
+              "p",
+              new int[] {1},
+              List.of(
+                  new ScoredResponse("a", new int[] {2}, 0f),
+                  new ScoredResponse("b", new int[] {3}, 1f))));
+    }
+    int cost = prompts.get(0).tokenCost();
+    // One prompt per minibatch, three minibatches per step: 5 prompts make steps of 3 and 2.
+    assertEquals(
+        List.of(List.of(List.of(4), List.of(3), List.of(2)), List.of(List.of(1), List.of(0))),
+        OptimizerSteps.of(prompts, List.of(4, 3, 2, 1, 0), cost, 3));
+  }
+
+  private static Map<String, float[]> gradients(CausalLm model) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Parameter> e : model.parameters().entrySet()) {
+      try (NDArray grad = e.getValue().getArray().getGradient()) {
+        out.put(e.getKey(), grad.toFloatArray());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The race behind "same seed, different run": autograd kept tensors over Java buffers that the
+   * garbage collector freed before the backward pass. A thread forcing collections made every
+   * repetition's gradients differ (NaN, ∞ or 1e17 norms); now they must be bit-identical.
+   */
+  @Test
+  void updatesAreBitIdenticalWhileTheGarbageCollectorRuns() throws Exception {
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread collector =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                System.gc();
+                LockSupport.parkNanos(2_000_000);
+              }
+            },
+            "gc-pressure");
+    collector.setDaemon(true);
+    collector.start();
+    List<String> runs = new ArrayList<>();
+    try {
+      for (int repetition = 0; repetition < 5; repetition++) {
+        try (CausalLm policy = load();
+            CausalLm reference = load();
+            Learner learner = new Learner(policy, reference, settings(LossType.NCA, 2, 40), 7)) {
+          StringBuilder run = new StringBuilder();
+          RewardBatch batch = batch(policy.codec(), new float[][] {{2f, 0f, -1f}, {0f, 1f, 3f}});
+          for (int round = 0; round < 2; round++) {
+            RoundUpdate update = learner.update(batch);
+            run.append(update.loss()).append(' ').append(update.gradNorm()).append(' ');
+            assertTrue(Double.isFinite(update.gradNorm()), "gradient norm " + update.gradNorm());
+          }
+          for (Parameter p : policy.parameters().values()) {
+            run.append(Arrays.hashCode(p.getArray().toFloatArray())).append(' ');
+          }
+          runs.add(run.toString());
+        }
+      }
+    } finally {
+      stop.set(true);
+      collector.join();
+    }
+    for (String run : runs) {
+      assertEquals(runs.get(0), run, "every repetition of the same updates");
     }
   }
 

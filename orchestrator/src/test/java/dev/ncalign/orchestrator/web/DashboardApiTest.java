@@ -1,6 +1,7 @@
 package dev.ncalign.orchestrator.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,6 +105,37 @@ class DashboardApiTest {
     assertMetric(text, "ncalign_reward_bucket{le=\"+Inf\"}", finite);
     assertMetric(text, "ncalign_round_phase_seconds_count{phase=\"learn\"}", 3);
     assertMetric(text, "ncalign_round_phase_seconds_sum{phase=\"generate\"}", 1.5);
+  }
+
+  @Test
+  void replicaStatesReachTheStatusApiAndPrometheusAndVanishedReplicasLeave() throws Exception {
+    List<Replica> replicas =
+        new java.util.concurrent.CopyOnWriteArrayList<>(
+            List.of(
+                new Replica(Role.POLICY, "127.0.0.1:7001", true, 4L, "up", "admitted at v4", 1),
+                new Replica(
+                    Role.POLICY,
+                    "127.0.0.1:7003",
+                    false,
+                    3L,
+                    "down",
+                    "Generate: UNAVAILABLE: Connection refused",
+                    2),
+                new Replica(Role.REWARD, "127.0.0.1:7002", true, null)));
+    dashboard = Dashboard.start(0, "fleet-run", RunStore.open(runDir), () -> replicas);
+
+    JsonNode down = getJson("api/status").get("replicas").get(1);
+    assertEquals("down", down.get("state").asText());
+    assertEquals("Generate: UNAVAILABLE: Connection refused", down.get("detail").asText());
+    assertEquals(2, down.get("outages").asInt());
+    String text = get("metrics").body();
+    assertMetric(text, "ncalign_replica_up{role=\"policy\",target=\"127.0.0.1:7001\"}", 1);
+    assertMetric(text, "ncalign_replica_up{role=\"policy\",target=\"127.0.0.1:7003\"}", 0);
+    assertMetric(text, "ncalign_replica_up{role=\"reward\",target=\"127.0.0.1:7002\"}", 1);
+    assertMetric(text, "ncalign_replica_outages{role=\"policy\",target=\"127.0.0.1:7003\"}", 2);
+
+    replicas.remove(1);
+    assertFalse(get("metrics").body().contains("127.0.0.1:7003"), "a dropped replica leaves");
   }
 
   @Test

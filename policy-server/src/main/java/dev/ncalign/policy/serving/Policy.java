@@ -3,6 +3,7 @@ package dev.ncalign.policy.serving;
 import ai.djl.ndarray.NDManager;
 import dev.ncalign.lm.lora.LoraConfig;
 import dev.ncalign.lm.model.CausalLm;
+import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.SequenceLogprobs;
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.lm.sampling.SampledSequence;
@@ -23,6 +24,8 @@ import dev.ncalign.serving.InvalidRequestException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -41,6 +44,7 @@ public final class Policy {
   private final PolicyLimits limits;
   private final String modelPath;
   private final PolicyMetrics metrics;
+  private final dev.ncalign.proto.v1.ModelFingerprint fingerprint;
   private final Sampler sampler = new Sampler();
 
   /** A policy whose work is recorded in {@code metrics}. */
@@ -50,6 +54,19 @@ public final class Policy {
     this.limits = limits;
     this.modelPath = modelPath;
     this.metrics = metrics;
+    // Hashed once: the base directory does not change while the server runs.
+    this.fingerprint =
+        Files.isDirectory(Path.of(modelPath)) ? fingerprint(Path.of(modelPath)) : null;
+  }
+
+  private static dev.ncalign.proto.v1.ModelFingerprint fingerprint(Path dir) {
+    ModelFingerprint f = ModelFingerprint.of(dir);
+    return dev.ncalign.proto.v1.ModelFingerprint.newBuilder()
+        .setArchitecture(f.architecture())
+        .setShapesSha256(f.shapesSha256())
+        .setTokenizerSha256(f.tokenizerSha256())
+        .setWeightsSha256(f.weightsSha256())
+        .build();
   }
 
   /** A policy without metrics. */
@@ -182,8 +199,11 @@ public final class Policy {
   public PolicyInfo info() {
     try (PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
-      return PolicyInfo.newBuilder()
-          .setModelPath(modelPath)
+      PolicyInfo.Builder info = PolicyInfo.newBuilder();
+      if (fingerprint != null) {
+        info.setFingerprint(fingerprint);
+      }
+      return info.setModelPath(modelPath)
           .setArchitecture(lm.config().architecture())
           .setLiveVersion(lease.version())
           .setParameterCount(lm.parameterCount())

@@ -3,6 +3,7 @@ package dev.ncalign.policy.serving;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.GenerateRequest;
@@ -11,6 +12,7 @@ import dev.ncalign.proto.v1.GetInfoRequest;
 import dev.ncalign.proto.v1.LogprobsItem;
 import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.LogprobsResponse;
+import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.SamplingParams;
 import dev.ncalign.proto.v1.SequenceLogprobs;
@@ -91,7 +93,14 @@ class HotSwapIntegrationTest {
             seenVersions.get(i) >= seenVersions.get(i - 1), "versions went back: " + seenVersions);
       }
       assertEquals(6, seenVersions.get(seenVersions.size() - 1));
-      assertEquals(6, stub.getInfo(GetInfoRequest.getDefaultInstance()).getLiveVersion());
+      PolicyInfo info = stub.getInfo(GetInfoRequest.getDefaultInstance());
+      assertEquals(6, info.getLiveVersion());
+      // The fingerprint names the base model the server loaded, however many pushes followed.
+      ModelFingerprint base = ModelFingerprint.of(TestModels.tinyDir());
+      assertEquals(base.architecture(), info.getFingerprint().getArchitecture());
+      assertEquals(base.shapesSha256(), info.getFingerprint().getShapesSha256());
+      assertEquals(base.tokenizerSha256(), info.getFingerprint().getTokenizerSha256());
+      assertEquals(base.weightsSha256(), info.getFingerprint().getWeightsSha256());
       assertTrue(compared.get() > 0, "no completion could be compared with ComputeLogprobs");
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
