@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       SftCommand.class,
       MergeCommand.class,
       AssetsCommand.class,
+      BenchCommand.class,
       ServePolicyCommand.class,
       ServeRewardCommand.class,
       CommandLine.HelpCommand.class

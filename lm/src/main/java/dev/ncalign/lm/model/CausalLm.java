@@ -2,6 +2,8 @@ package dev.ncalign.lm.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -26,6 +28,9 @@ import java.util.Map;
  * forward.
  */
 public final class CausalLm implements AutoCloseable {
+
+  /** Scored tokens whose logits are computed together by default (≈ 64 MB of F32 at 150 k). */
+  public static final int DEFAULT_SCORING_CHUNK_ROWS = 112;
 
   private final HfModelDirectory source;
   private final TextCodec codec;
@@ -223,10 +228,22 @@ public final class CausalLm implements AutoCloseable {
   }
 
   /**
+   * As {@link #forward}, but logits [batch, vocab] of the last position only: the lm_head, the
+   * largest matrix of a small model, runs on one position per row instead of all of them (prefill
+   * needs only the next-token distribution).
+   */
+  public NDArray forwardLast(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+    NDArray hidden = model.hiddenStates(inputIds, positionIds, mask, cache, adapter);
+    return model.logits(hidden.get(":, -1, :"));
+  }
+
+  /**
    * Log-prob of each response token given the prompt and the previous response tokens (prompt
    * tokens are not scored). Sequences are right-padded into one batch; with a causal mask, padding
    * after a sequence cannot change it. Every prompt must have at least one token (the model never
-   * adds BOS).
+   * adds BOS). Logits are computed only at the scored positions and {@link
+   * #DEFAULT_SCORING_CHUNK_ROWS} rows at a time, so the full [rows, tokens, vocab] tensor never
+   * exists.
    *
    * @param scope NDManager for inputs and results (on the model's device); close it after the step
    * @param training true keeps the autograd graph (call inside a GradientCollector); false records
@@ -234,8 +251,24 @@ public final class CausalLm implements AutoCloseable {
    */
   public SequenceLogprobs logprobs(
       NDManager scope, List<int[]> promptIds, List<int[]> responseIds, boolean training) {
+    return logprobs(scope, promptIds, responseIds, training, DEFAULT_SCORING_CHUNK_ROWS);
+  }
+
+  /**
+   * As {@link #logprobs(NDManager, List, List, boolean)}, computing the logits of at most {@code
+   * chunkRows} scored tokens at a time.
+   */
+  public SequenceLogprobs logprobs(
+      NDManager scope,
+      List<int[]> promptIds,
+      List<int[]> responseIds,
+      boolean training,
+      int chunkRows) {
     if (promptIds.size() != responseIds.size() || promptIds.isEmpty()) {
       throw new IllegalArgumentException("need as many prompts as responses, at least one");
+    }
+    if (chunkRows < 1) {
+      throw new IllegalArgumentException("chunkRows must be ≥ 1, got " + chunkRows);
     }
     int n = promptIds.size();
     int maxLength = 0;
@@ -281,21 +314,46 @@ public final class CausalLm implements AutoCloseable {
     try (NoGrad ignored = training ? null : NoGrad.enter()) {
       NDArray inputIds = scope.create(ids, new Shape(n, maxLength));
       NDArray positions = scope.arange(0f, maxLength).reshape(1, maxLength);
-      NDArray logits = forward(inputIds, positions, AttentionMask.causal(scope, maxLength), null);
-      // Rows of the flattened [n * maxLength, vocab] logits at the scored positions, then each
-      // target's log-softmax.
-      NDArray scoredLogits =
-          logits
-              .reshape(-1, config().vocabSize())
+      NDArray hidden =
+          model.hiddenStates(
+              inputIds, positions, AttentionMask.causal(scope, maxLength), null, adapter);
+      // Hidden states of the flattened [n * maxLength, hidden] batch at the scored positions.
+      NDArray scoredHidden =
+          hidden
+              .reshape(-1, config().hiddenSize())
               .get(new NDIndex("{}", scope.create(scoredPositions)));
       NDArray tokenLogprobs =
-          scoredLogits
-              .logSoftmax(-1)
-              .gather(scope.create(targets, new Shape(n * maxResponse, 1)), 1)
+          chunkedTargetLogprobs(scope, scoredHidden, targets, chunkRows)
               .reshape(n, maxResponse)
               .mul(scope.create(present, new Shape(n, maxResponse)));
       return new SequenceLogprobs(tokenLogprobs, tokenLogprobs.sum(new int[] {1}));
     }
+  }
+
+  /**
+   * log_softmax(lm_head(hidden))[target] for each row of {@code hidden} [rows, hiddenSize], {@code
+   * chunkRows} rows at a time; each chunk's [chunkRows, vocab] logits are freed before the next
+   * (under autograd the graph keeps what backward needs).
+   */
+  private NDArray chunkedTargetLogprobs(
+      NDManager scope, NDArray hidden, long[] targets, int chunkRows) {
+    int rows = targets.length;
+    NDList parts = new NDList();
+    for (int from = 0; from < rows; from += chunkRows) {
+      int to = Math.min(rows, from + chunkRows);
+      try (NDManager chunk = scope.newSubManager()) {
+        NDArray part =
+            model
+                .logits(hidden.get(chunk, new NDIndex("{}:{}", from, to)))
+                .logSoftmax(-1)
+                .gather(
+                    chunk.create(Arrays.copyOfRange(targets, from, to), new Shape(to - from, 1)), 1)
+                .reshape(to - from);
+        part.attach(scope);
+        parts.add(part);
+      }
+    }
+    return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts);
   }
 
   /** Writes every weight as F32 under its HF name, one tensor at a time. */

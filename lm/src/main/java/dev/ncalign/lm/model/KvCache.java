@@ -4,38 +4,72 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
- * Past keys and values of every layer, [batch, kvHeads, keys, headDim] each, after rotary embedding
- * (HF {@code DynamicCache}). The arrays belong to {@code owner}, so per-step scratch managers can
- * be closed while the cache lives on; replaced arrays are closed at once to keep memory flat.
+ * Past keys and values of every layer after rotary embedding (HF {@code StaticCache}): one
+ * preallocated [batch, kvHeads, capacity, headDim] buffer per layer, filled in place, so a decode
+ * step allocates nothing that outlives it and memory stays flat however many tokens are generated.
+ * The buffers belong to {@code owner}; what {@link #update} hands out are views owned by the step's
+ * NDManager, so per-step scratch managers can be closed while the cache lives on.
  */
 public final class KvCache {
 
   private final NDManager owner;
+  private final int capacity;
   private final NDArray[] keys;
   private final NDArray[] values;
+  private final long[] lengths;
 
-  /** An empty cache for {@code layers} layers whose arrays will belong to {@code owner}. */
-  public KvCache(NDManager owner, int layers) {
+  /**
+   * An empty cache for {@code layers} layers holding at most {@code capacity} positions per row,
+   * whose buffers will belong to {@code owner}.
+   */
+  public KvCache(NDManager owner, int layers, int capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("cache capacity must be ≥ 1, got " + capacity);
+    }
     this.owner = owner;
+    this.capacity = capacity;
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
+    this.lengths = new long[layers];
   }
 
   /**
-   * Appends this step's keys/values along the sequence axis and returns everything cached for the
-   * layer.
+   * Writes this step's keys/values [batch, kvHeads, seq, headDim] after the cached ones and returns
+   * views of everything cached for the layer, owned by the manager of {@code key}.
+   *
+   * @throws IllegalStateException if the cache would exceed its capacity
    */
   NDList update(int layer, NDArray key, NDArray value) {
-    keys[layer] = append(keys[layer], key);
-    values[layer] = append(values[layer], value);
-    return new NDList(keys[layer], values[layer]);
+    long start = lengths[layer];
+    long end = start + key.getShape().get(2);
+    if (end > capacity) {
+      throw new IllegalStateException(
+          "KV cache holds " + capacity + " positions; cannot grow to " + end);
+    }
+    if (keys[layer] == null) {
+      keys[layer] = allocate(key);
+      values[layer] = allocate(value);
+    }
+    NDIndex slot = new NDIndex(":, :, {}:{}", start, end);
+    keys[layer].set(slot, key);
+    values[layer].set(slot, value);
+    lengths[layer] = end;
+    NDManager step = key.getManager();
+    NDIndex filled = new NDIndex(":, :, :{}", end);
+    return new NDList(keys[layer].get(step, filled), values[layer].get(step, filled));
   }
 
   /** Number of cached positions (keys), 0 when empty. */
   public long length() {
-    return keys[0] == null ? 0 : keys[0].getShape().get(2);
+    return lengths[0];
+  }
+
+  /** Positions each row can hold. */
+  public int capacity() {
+    return capacity;
   }
 
   /**
@@ -46,24 +80,22 @@ public final class KvCache {
     try (NDManager scratch = owner.newSubManager()) {
       NDArray index = scratch.create(rows);
       for (int i = 0; i < keys.length; i++) {
-        keys[i] = gather(keys[i], index);
-        values[i] = gather(values[i], index);
+        if (keys[i] != null) {
+          keys[i] = gather(keys[i], index);
+          values[i] = gather(values[i], index);
+        }
       }
     }
   }
 
-  private NDArray append(NDArray past, NDArray current) {
-    NDArray merged = past == null ? current : past.concat(current, 2);
-    merged.attach(owner);
-    if (past != null) {
-      past.close();
-    }
-    return merged;
+  private NDArray allocate(NDArray like) {
+    Shape shape = like.getShape();
+    return owner.zeros(
+        new Shape(shape.get(0), shape.get(1), capacity, shape.get(3)), like.getDataType());
   }
 
   private NDArray gather(NDArray array, NDArray rows) {
-    NDArray selected = array.get(new NDIndex("{}", rows));
-    selected.attach(owner);
+    NDArray selected = array.get(owner, new NDIndex("{}", rows));
     array.close();
     return selected;
   }

@@ -73,20 +73,32 @@ final class LlamaAttention {
       key = merged.get(0);
       value = merged.get(1);
     }
-    // repeat_kv: kv head j serves query heads j*n_rep .. (j+1)*n_rep-1 (repeat_interleave on the
-    // head axis)
-    key = key.repeat(1, groupSize);
-    value = value.repeat(1, groupSize);
-    // attn_weights = softmax(q @ k^T * scaling + causal_mask) in float32
-    NDArray logits = query.matMul(key.transpose(0, 1, 3, 2));
-    NDArray scores = logits.mul(AutogradScalar.of(logits, scaling)).add(mask);
-    NDArray probs = scores.softmax(-1);
+    // HF's repeat_kv copies kv head j to query heads j*n_rep .. (j+1)*n_rep-1; instead the n_rep
+    // query heads of a group are stacked along the query axis and multiplied with their shared,
+    // un-repeated kv head, so no copy of the cache is made per step.
+    long kvHeads = key.getShape().get(1);
+    long keys = key.getShape().get(2);
+    NDArray groupedQuery = query.reshape(batch, kvHeads, groupSize * seq, headDim);
+    // attn_weights = softmax(q @ k^T * scaling + causal_mask) in float32; the mask broadcasts over
+    // the heads of a group.
+    NDArray logits = groupedQuery.matMul(key.transpose(0, 1, 3, 2));
+    NDArray scores =
+        logits
+            .mul(AutogradScalar.of(logits, scaling))
+            .reshape(batch, kvHeads, groupSize, seq, keys)
+            .add(mask.expandDims(1));
+    NDArray probs = scores.softmax(-1).reshape(batch, kvHeads, groupSize * seq, keys);
     // .to(query.dtype): the float32 mask made the scores float32; back to the weights' type.
     if (probs.getDataType() != value.getDataType()) {
       probs = probs.toType(value.getDataType(), false);
     }
     // attn_output = (attn_weights @ v).transpose(1, 2).reshape(batch, seq, -1); o_proj
-    NDArray output = probs.matMul(value).transpose(0, 2, 1, 3).reshape(batch, seq, -1);
+    NDArray output =
+        probs
+            .matMul(value)
+            .reshape(batch, -1, seq, headDim)
+            .transpose(0, 2, 1, 3)
+            .reshape(batch, seq, -1);
     return project(output, oWeight, oBias, adapter);
   }
 

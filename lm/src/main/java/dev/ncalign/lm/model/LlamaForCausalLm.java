@@ -62,15 +62,50 @@ final class LlamaForCausalLm {
    */
   NDArray forward(
       NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache, LinearAdapter adapter) {
+    return logits(hiddenStates(inputIds, positionIds, mask, cache, adapter));
+  }
+
+  /** The final-norm hidden states [batch, seq, hidden]; arguments as for {@link #forward}. */
+  NDArray hiddenStates(
+      NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache, LinearAdapter adapter) {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
     NDList cosSin = rotaryEmb.cosSin(positionIds, hidden.getDataType());
     for (LlamaDecoderLayer layer : layers) {
-      hidden = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
+      hidden =
+          NoGrad.active()
+              ? forwardFreeingTemporaries(layer, hidden, cosSin, mask, cache, adapter)
+              : layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
     }
+    return norm.forward(hidden);
+  }
+
+  /**
+   * Without autograd nothing needs a layer's intermediate arrays once its output exists: run it in
+   * a scratch manager (its input, an intermediate too, goes with it) so a long forward holds one
+   * layer's temporaries at a time instead of every layer's.
+   */
+  private static NDArray forwardFreeingTemporaries(
+      LlamaDecoderLayer layer,
+      NDArray hidden,
+      NDList cosSin,
+      NDArray mask,
+      KvCache cache,
+      LinearAdapter adapter) {
+    NDManager caller = hidden.getManager();
+    try (NDManager scratch = caller.newSubManager()) {
+      hidden.attach(scratch);
+      NDArray output = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
+      output.attach(caller);
+      return output;
+    }
+  }
+
+  /** lm_head: final hidden states [..., hidden] to float32 logits [..., vocab]. */
+  NDArray logits(NDArray hiddenStates) {
     // lm_head is never adapted (PEFT's default targets exclude it).
-    NDArray logits = LlamaAttention.project(norm.forward(hidden), lmHead, null, null);
+    NDArray logits = LlamaAttention.project(hiddenStates, lmHead, null, null);
     // logits.float(): scoring and sampling work on float32 whatever the weights' type.
     return logits.getDataType() == DataType.FLOAT32
         ? logits

@@ -21,6 +21,11 @@ public final class NoGrad implements AutoCloseable {
     return new NoGrad();
   }
 
+  /** Whether autograd recording is off on this thread (inside a no-grad region). */
+  public static boolean active() {
+    return !JniUtils.isGradMode();
+  }
+
   @Override
   public void close() {
     JniUtils.setGradMode(previous);

@@ -29,7 +29,8 @@ public final class SafetensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Bytes converted per write call. */
-  private static final int CHUNK_BYTES = 1 << 20;
+  /** The most bytes one write hands the output stream: tensors go out in pieces of this size. */
+  public static final int CHUNK_BYTES = 1 << 20;
 
   private SafetensorsWriter() {}
 

@@ -2,6 +2,7 @@ package dev.ncalign.lm.sampling;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.ncalign.lm.model.AttentionMask;
 import dev.ncalign.lm.model.CausalLm;
@@ -14,9 +15,15 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Batched generation of P prompts × K samples with a KV cache. The P prompts are prefilled once in
- * one left-padded batch; each prompt's cache is then copied to its K rows, and all P·K rows decode
- * together, finished rows dropping out of the batch. Every row has its own random stream derived
- * from (seed, prompt index, sample index), so results do not depend on how rows are batched.
+ * one left-padded batch (logits of the last position only); each prompt's cache is then copied to
+ * its K rows, and all P·K rows decode together, finished rows dropping out of the batch. Tokens are
+ * chosen on the device ({@link TokenChooser}); per step only the chosen ids and their log-probs
+ * reach Java. Every row has its own random stream derived from (seed, prompt index, sample index),
+ * so results do not depend on how rows are batched.
+ *
+ * <p>Memory: the cache is preallocated for the longest row and filled in place; everything else a
+ * step computes lives in a scratch NDManager closed at the end of the step, so a request holds
+ * nothing beyond its cache, however many tokens it generates.
  */
 public final class Sampler {
 
@@ -83,7 +90,6 @@ public final class Sampler {
     private final KvCache cache;
     private final TokenChooser chooser;
     private final StopStrings stops;
-    private final int vocab;
     private final int prefillLength;
 
     Generation(
@@ -99,15 +105,22 @@ public final class Sampler {
       this.options = options;
       this.cancelled = cancelled;
       this.request = request;
-      this.cache = new KvCache(request, lm.config().numHiddenLayers());
       this.chooser = new TokenChooser(options);
       this.stops = new StopStrings(options.stop());
-      this.vocab = lm.config().vocabSize();
       this.prefillLength = promptIds.stream().mapToInt(ids -> ids.length).max().orElseThrow();
+      // Keys per row: the prompts left-padded to the longest, then one per decode step; a row
+      // makes at most min(max_new_tokens, context - its prompt) tokens and the last is not fed.
+      int context = lm.config().maxPositionEmbeddings();
+      int longestRow =
+          promptIds.stream()
+              .mapToInt(ids -> Math.min(options.maxNewTokens(), context - ids.length))
+              .max()
+              .orElseThrow();
+      this.cache =
+          new KvCache(request, lm.config().numHiddenLayers(), prefillLength + longestRow - 1);
     }
 
     List<SampledSequence> run() {
-      float[] promptLogits = prefill();
       long[] copies = new long[promptIds.size() * k];
       List<Row> rows = new ArrayList<>();
       for (int p = 0; p < promptIds.size(); p++) {
@@ -116,16 +129,14 @@ public final class Sampler {
           rows.add(new Row(p, s, promptIds.get(p).length, options.seed()));
         }
       }
-      cache.selectRows(copies);
-      List<Row> active = rows;
-      float[] logits = new float[rows.size() * vocab];
-      for (int r = 0; r < rows.size(); r++) {
-        System.arraycopy(promptLogits, rows.get(r).promptIndex * vocab, logits, r * vocab, vocab);
+      try (NDManager step = request.newSubManager()) {
+        // Each prompt's next-token logits serve its K rows.
+        NDArray promptLogits = prefill(step);
+        cache.selectRows(copies);
+        append(rows, promptLogits.get(new NDIndex("{}", step.create(copies))));
       }
+      List<Row> active = rows;
       while (true) {
-        for (int r = 0; r < active.size(); r++) {
-          step(active.get(r), logits, r * vocab);
-        }
         List<Row> next = new ArrayList<>();
         List<Long> keep = new ArrayList<>();
         for (int r = 0; r < active.size(); r++) {
@@ -145,7 +156,9 @@ public final class Sampler {
           cache.selectRows(keep.stream().mapToLong(Long::longValue).toArray());
         }
         active = next;
-        logits = decode(active);
+        try (NDManager step = request.newSubManager()) {
+          append(active, decode(step, active));
+        }
       }
       List<SampledSequence> out = new ArrayList<>();
       rows.forEach(row -> out.add(row.result(lm.codec().decode(row.tokenArray()))));
@@ -156,7 +169,7 @@ public final class Sampler {
      * One left-padded forward over all prompts; returns each prompt's last-position logits [P,
      * vocab].
      */
-    private float[] prefill() {
+    private NDArray prefill(NDManager step) {
       int prompts = promptIds.size();
       long[] ids = new long[prompts * prefillLength];
       float[] positions = new float[prompts * prefillLength];
@@ -170,19 +183,15 @@ public final class Sampler {
           positions[p * prefillLength + t] = real ? t - padding[p] : 0;
         }
       }
-      try (NDManager step = request.newSubManager()) {
-        NDArray logits =
-            lm.forward(
-                step.create(ids, new Shape(prompts, prefillLength)),
-                step.create(positions, new Shape(prompts, prefillLength)),
-                AttentionMask.leftPadded(step, padding, prefillLength, prefillLength),
-                cache);
-        return logits.get(":, -1, :").toFloatArray();
-      }
+      return lm.forwardLast(
+          step.create(ids, new Shape(prompts, prefillLength)),
+          step.create(positions, new Shape(prompts, prefillLength)),
+          AttentionMask.leftPadded(step, padding, prefillLength, prefillLength),
+          cache);
     }
 
     /** Feeds each active row's last token; returns next-token logits [rows, vocab]. */
-    private float[] decode(List<Row> active) {
+    private NDArray decode(NDManager step, List<Row> active) {
       int batch = active.size();
       long[] ids = new long[batch];
       float[] positions = new float[batch];
@@ -194,22 +203,32 @@ public final class Sampler {
         padding[r] = prefillLength - row.promptLength;
       }
       int keys = (int) cache.length() + 1;
-      try (NDManager step = request.newSubManager()) {
-        NDArray logits =
-            lm.forward(
-                step.create(ids, new Shape(batch, 1)),
-                step.create(positions, new Shape(batch, 1)),
-                AttentionMask.leftPadded(step, padding, 1, keys),
-                cache);
-        return logits.toFloatArray();
+      return lm.forwardLast(
+          step.create(ids, new Shape(batch, 1)),
+          step.create(positions, new Shape(batch, 1)),
+          AttentionMask.leftPadded(step, padding, 1, keys),
+          cache);
+    }
+
+    /** Chooses one token for each of {@code rows} from its logits row and appends it. */
+    private void append(List<Row> rows, NDArray logits) {
+      double[] uniforms = null;
+      if (chooser.needsUniforms()) {
+        uniforms = new double[rows.size()];
+        for (int r = 0; r < uniforms.length; r++) {
+          uniforms[r] = rows.get(r).random.nextDouble();
+        }
+      }
+      TokenChooser.Choice choice = chooser.choose(logits, uniforms);
+      for (int r = 0; r < rows.size(); r++) {
+        step(rows.get(r), choice.ids()[r], choice.logprobs()[r]);
       }
     }
 
     /** Appends one token to {@code row} and decides whether the row is finished. */
-    private void step(Row row, float[] logits, int offset) {
-      int token = chooser.choose(logits, offset, vocab, row.random);
+    private void step(Row row, int token, float logprob) {
       row.tokens.add(token);
-      row.logprobs.add((float) TokenChooser.logprob(logits, offset, vocab, token));
+      row.logprobs.add(logprob);
       if (lm.codec().isEos(token)) {
         row.finish = FinishReason.STOP;
       } else if (stops.trim(row, lm.codec())) {

@@ -52,7 +52,7 @@ class SamplerTest {
                   AttentionMask.causal(scope, ids.length),
                   null)
               .toFloatArray();
-      KvCache cache = new KvCache(scope, lm.config().numHiddenLayers());
+      KvCache cache = new KvCache(scope, lm.config().numHiddenLayers(), ids.length);
       int prefill = 4;
       float[] incremental = new float[ids.length * vocab];
       float[] first =
@@ -223,6 +223,30 @@ class SamplerTest {
         assertEquals(FinishReason.CANCELLED, s.finishReason());
       }
     }
+  }
+
+  @Test
+  void memoryBetweenDecodeStepsDoesNotGrow() {
+    // Polled between decode steps: count the arrays alive under the model's manager (weights,
+    // cache buffers; step scratch is closed by then).
+    List<Long> arrays = new ArrayList<>();
+    List<Long> bytes = new ArrayList<>();
+    sampler.generate(
+        lm,
+        PROMPTS,
+        2,
+        SamplingOptions.of(30, 11),
+        () -> {
+          List<NDArray> live = lm.manager().getManagedArrays();
+          arrays.add((long) live.size());
+          bytes.add(live.stream().mapToLong(a -> a.size() * a.getDataType().getNumOfBytes()).sum());
+          return false;
+        });
+    assertTrue(arrays.size() >= 16, "decode steps: " + arrays.size());
+    // Rows that finish leave the batch, so memory may shrink, never grow.
+    assertTrue(arrays.get(15) <= arrays.get(7), arrays.toString());
+    assertTrue(bytes.get(15) <= bytes.get(7), bytes.toString());
+    assertTrue(bytes.get(bytes.size() - 1) <= bytes.get(0), bytes.toString());
   }
 
   @Test
