@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       CollectCommand.class,
       CompareCommand.class,
       SftCommand.class,
+      MergeCommand.class,
       AssetsCommand.class,
       BenchCommand.class,
       ServePolicyCommand.class,

@@ -39,6 +39,12 @@ public final class CausalLm implements AutoCloseable {
   private final NDManager manager;
   private final LlamaForCausalLm model;
 
+  /** Added to the frozen linear layers in every forward (LoRA); null for the plain model. */
+  private final LinearAdapter adapter;
+
+  /** The model whose weights this adapter view shares; null when this instance owns them. */
+  private final CausalLm base;
+
   private CausalLm(
       HfModelDirectory source,
       TextCodec codec,
@@ -51,6 +57,54 @@ public final class CausalLm implements AutoCloseable {
     this.baseDType = baseDType;
     this.manager = NDManager.newBaseManager(device);
     this.model = new LlamaForCausalLm(source.config(), manager, dtype.arrayType());
+    this.adapter = null;
+    this.base = null;
+  }
+
+  /** An adapter view: {@code base}'s weights, with {@code adapter} added in the forward. */
+  private CausalLm(CausalLm base, LinearAdapter adapter) {
+    this.source = base.source;
+    this.codec = base.codec;
+    this.dtype = base.dtype;
+    this.baseDType = base.baseDType;
+    this.manager = base.manager;
+    this.model = base.model;
+    this.adapter = adapter;
+    this.base = base;
+  }
+
+  /**
+   * This model's weights, frozen, with {@code adapter} added to the linear layers it targets. The
+   * view shares the weights (no copy) and owns the adapter: closing it closes the adapter, never
+   * the weights, so this model must outlive its views. This model itself stays adapter-free, which
+   * makes it the reference π_ref of a LoRA run. Freezing turns gradient tracking off on every base
+   * weight, so a backward pass through the view reaches the adapter's parameters only.
+   */
+  public CausalLm withAdapter(LinearAdapter adapter) {
+    if (base != null) {
+      throw new IllegalStateException("already an adapter view; add adapters to the base model");
+    }
+    for (Parameter p : parameters().values()) {
+      p.getArray().setRequiresGradient(false);
+    }
+    return new CausalLm(this, java.util.Objects.requireNonNull(adapter, "adapter"));
+  }
+
+  /** The adapter this view adds, or null for a plain model. */
+  public LinearAdapter adapter() {
+    return adapter;
+  }
+
+  /** The model whose weights this adapter view shares; this model itself when it is plain. */
+  public CausalLm base() {
+    return base == null ? this : base;
+  }
+
+  /**
+   * What a learner updates: the adapter's parameters for an adapter view, every weight otherwise.
+   */
+  public Map<String, Parameter> trainableParameters() {
+    return adapter == null ? parameters() : adapter.parameters();
   }
 
   /** Loads an HF model directory onto {@code device} with float32 weights. */
@@ -124,6 +178,7 @@ public final class CausalLm implements AutoCloseable {
 
   /** Like {@link #save(Path)} with the weights written as {@code weightsDType}. */
   public void save(Path modelDir, WeightDType weightsDType) {
+    requirePlain("save");
     HfModelDirectory.write(modelDir, source.rawConfig(), arrays(), weightsDType, source.path());
   }
 
@@ -169,7 +224,7 @@ public final class CausalLm implements AutoCloseable {
    * extending {@code cache} when given. Results belong to the inputs' NDManager.
    */
   public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
-    return model.forward(inputIds, positionIds, mask, cache);
+    return model.forward(inputIds, positionIds, mask, cache, adapter);
   }
 
   /**
@@ -178,7 +233,7 @@ public final class CausalLm implements AutoCloseable {
    * needs only the next-token distribution).
    */
   public NDArray forwardLast(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
-    NDArray hidden = model.hiddenStates(inputIds, positionIds, mask, cache);
+    NDArray hidden = model.hiddenStates(inputIds, positionIds, mask, cache, adapter);
     return model.logits(hidden.get(":, -1, :"));
   }
 
@@ -260,7 +315,8 @@ public final class CausalLm implements AutoCloseable {
       NDArray inputIds = scope.create(ids, new Shape(n, maxLength));
       NDArray positions = scope.arange(0f, maxLength).reshape(1, maxLength);
       NDArray hidden =
-          model.hiddenStates(inputIds, positions, AttentionMask.causal(scope, maxLength), null);
+          model.hiddenStates(
+              inputIds, positions, AttentionMask.causal(scope, maxLength), null, adapter);
       // Hidden states of the flattened [n * maxLength, hidden] batch at the scored positions.
       NDArray scoredHidden =
           hidden
@@ -313,6 +369,7 @@ public final class CausalLm implements AutoCloseable {
    * a time (PushWeights, checkpoints).
    */
   public void writeSafetensors(OutputStream out, WeightDType weightsDType) {
+    requirePlain("writeSafetensors");
     SafetensorsWriter.write(out, arrays(), weightsDType);
   }
 
@@ -335,6 +392,7 @@ public final class CausalLm implements AutoCloseable {
 
   /** Replaces every weight from {@code weights}, checked first as {@link #loadSafetensors} says. */
   public void loadWeights(Safetensors.Source weights) {
+    requirePlain("loadWeights");
     Map<String, Parameter> parameters = parameters();
     for (Safetensors.TensorInfo info : weights.header().values()) {
       Parameter target = parameters.get(info.name());
@@ -390,8 +448,22 @@ public final class CausalLm implements AutoCloseable {
     return arrays;
   }
 
+  /**
+   * The base weights alone would silently drop the adapter: save the adapter (PEFT) or merge it.
+   */
+  private void requirePlain(String operation) {
+    if (base != null) {
+      throw new IllegalStateException(
+          operation + " works on plain weights; this is a LoRA adapter view of them");
+    }
+  }
+
   @Override
   public void close() {
+    if (base != null) {
+      adapter.close();
+      return;
+    }
     manager.close();
     codec.close();
   }

@@ -20,7 +20,8 @@ public final class FiniteWeights {
    *     an infinity, and how many
    */
   public static void require(CausalLm model) {
-    for (Map.Entry<String, Parameter> entry : model.parameters().entrySet()) {
+    // An adapter view's own tensors are its adapter's; the base was checked when it was loaded.
+    for (Map.Entry<String, Parameter> entry : model.trainableParameters().entrySet()) {
       long bad = nonFinite(model, entry.getValue().getArray());
       if (bad > 0) {
         throw new IllegalArgumentException(

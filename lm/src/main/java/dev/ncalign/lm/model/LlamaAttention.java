@@ -49,14 +49,21 @@ final class LlamaAttention {
    * @param mask additive attention mask [batch or 1, 1, seq, keys]: 0 where allowed, -FLT_MAX
    *     elsewhere
    * @param cache past keys/values, or null
+   * @param adapter added to every projection it targets, or null for the frozen weights
    */
-  NDArray forward(NDArray hiddenStates, NDArray cos, NDArray sin, NDArray mask, KvCache cache) {
+  NDArray forward(
+      NDArray hiddenStates,
+      NDArray cos,
+      NDArray sin,
+      NDArray mask,
+      KvCache cache,
+      LinearAdapter adapter) {
     long batch = hiddenStates.getShape().get(0);
     long seq = hiddenStates.getShape().get(1);
     // q = q_proj(h).view(batch, seq, -1, head_dim).transpose(1, 2), same for k and v
-    NDArray query = heads(project(hiddenStates, qWeight, qBias), batch, seq);
-    NDArray key = heads(project(hiddenStates, kWeight, kBias), batch, seq);
-    NDArray value = heads(project(hiddenStates, vWeight, vBias), batch, seq);
+    NDArray query = heads(project(hiddenStates, qWeight, qBias, adapter), batch, seq);
+    NDArray key = heads(project(hiddenStates, kWeight, kBias, adapter), batch, seq);
+    NDArray value = heads(project(hiddenStates, vWeight, vBias, adapter), batch, seq);
     // query, key = apply_rotary_pos_emb(query, key, cos, sin)
     query = RotaryEmbedding.apply(query, cos, sin);
     key = RotaryEmbedding.apply(key, cos, sin);
@@ -92,16 +99,23 @@ final class LlamaAttention {
             .reshape(batch, -1, seq, headDim)
             .transpose(0, 2, 1, 3)
             .reshape(batch, seq, -1);
-    return project(output, oWeight, oBias);
+    return project(output, oWeight, oBias, adapter);
   }
 
   private NDArray heads(NDArray projected, long batch, long seq) {
     return projected.reshape(batch, seq, -1, headDim).transpose(0, 2, 1, 3);
   }
 
-  static NDArray project(NDArray input, Parameter weight, Parameter bias) {
+  /** {@code input · weightᵀ + bias}, plus what {@code adapter} (if any) adds for this layer. */
+  static NDArray project(NDArray input, Parameter weight, Parameter bias, LinearAdapter adapter) {
     // Linear.linear keeps the result in the input's NDManager (the weight is the second operand).
-    return Linear.linear(input, weight.getArray(), bias == null ? null : bias.getArray())
-        .singletonOrThrow();
+    NDArray output =
+        Linear.linear(input, weight.getArray(), bias == null ? null : bias.getArray())
+            .singletonOrThrow();
+    if (adapter == null) {
+      return output;
+    }
+    String name = weight.getName();
+    return adapter.adapt(name.substring(0, name.length() - ".weight".length()), input, output);
   }
 }

@@ -22,11 +22,18 @@ final class LlamaDecoderLayer {
     mlp = new LlamaMlp(weights, prefix + "mlp.", config);
   }
 
-  NDArray forward(NDArray hiddenStates, NDArray cos, NDArray sin, NDArray mask, KvCache cache) {
+  NDArray forward(
+      NDArray hiddenStates,
+      NDArray cos,
+      NDArray sin,
+      NDArray mask,
+      KvCache cache,
+      LinearAdapter adapter) {
     NDArray residual = hiddenStates;
-    NDArray h = selfAttn.forward(inputLayernorm.forward(hiddenStates), cos, sin, mask, cache);
+    NDArray h =
+        selfAttn.forward(inputLayernorm.forward(hiddenStates), cos, sin, mask, cache, adapter);
     h = residual.add(h);
     residual = h;
-    return residual.add(mlp.forward(postAttentionLayernorm.forward(h)));
+    return residual.add(mlp.forward(postAttentionLayernorm.forward(h), adapter));
   }
 }

@@ -58,13 +58,16 @@ final class LlamaForCausalLm {
    * @param positionIds float32 [batch or 1, seq]: position of each token in its own sequence
    * @param mask additive mask [batch or 1, 1, seq, keys] (keys = cached + seq)
    * @param cache KV cache to read and extend, or null for a full forward
+   * @param adapter adds to the linear layers it targets (LoRA), or null
    */
-  NDArray forward(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
-    return logits(hiddenStates(inputIds, positionIds, mask, cache));
+  NDArray forward(
+      NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache, LinearAdapter adapter) {
+    return logits(hiddenStates(inputIds, positionIds, mask, cache, adapter));
   }
 
   /** The final-norm hidden states [batch, seq, hidden]; arguments as for {@link #forward}. */
-  NDArray hiddenStates(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
+  NDArray hiddenStates(
+      NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache, LinearAdapter adapter) {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
@@ -72,8 +75,8 @@ final class LlamaForCausalLm {
     for (LlamaDecoderLayer layer : layers) {
       hidden =
           NoGrad.active()
-              ? forwardFreeingTemporaries(layer, hidden, cosSin, mask, cache)
-              : layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+              ? forwardFreeingTemporaries(layer, hidden, cosSin, mask, cache, adapter)
+              : layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
     }
     return norm.forward(hidden);
   }
@@ -84,11 +87,16 @@ final class LlamaForCausalLm {
    * layer's temporaries at a time instead of every layer's.
    */
   private static NDArray forwardFreeingTemporaries(
-      LlamaDecoderLayer layer, NDArray hidden, NDList cosSin, NDArray mask, KvCache cache) {
+      LlamaDecoderLayer layer,
+      NDArray hidden,
+      NDList cosSin,
+      NDArray mask,
+      KvCache cache,
+      LinearAdapter adapter) {
     NDManager caller = hidden.getManager();
     try (NDManager scratch = caller.newSubManager()) {
       hidden.attach(scratch);
-      NDArray output = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache);
+      NDArray output = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
       output.attach(caller);
       return output;
     }
@@ -96,7 +104,8 @@ final class LlamaForCausalLm {
 
   /** lm_head: final hidden states [..., hidden] to float32 logits [..., vocab]. */
   NDArray logits(NDArray hiddenStates) {
-    NDArray logits = LlamaAttention.project(hiddenStates, lmHead, null);
+    // lm_head is never adapted (PEFT's default targets exclude it).
+    NDArray logits = LlamaAttention.project(hiddenStates, lmHead, null, null);
     // logits.float(): scoring and sampling work on float32 whatever the weights' type.
     return logits.getDataType() == DataType.FLOAT32
         ? logits

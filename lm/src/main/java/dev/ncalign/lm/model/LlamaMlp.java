@@ -17,10 +17,11 @@ final class LlamaMlp {
     down = weights.add(prefix + "down_proj.weight", config.hiddenSize(), config.intermediateSize());
   }
 
-  NDArray forward(NDArray x) {
-    NDArray gated = LlamaAttention.project(x, gate, null);
+  NDArray forward(NDArray x, LinearAdapter adapter) {
+    NDArray gated = LlamaAttention.project(x, gate, null, adapter);
     // silu(g) = g * sigmoid(g)
     NDArray activated = gated.mul(Activation.sigmoid(gated));
-    return LlamaAttention.project(activated.mul(LlamaAttention.project(x, up, null)), down, null);
+    return LlamaAttention.project(
+        activated.mul(LlamaAttention.project(x, up, null, adapter)), down, null, adapter);
   }
 }

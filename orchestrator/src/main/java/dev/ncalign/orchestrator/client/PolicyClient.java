@@ -196,7 +196,7 @@ public final class PolicyClient implements AutoCloseable {
 
   /** Pushes a file whose size and digest are already known. */
   PushWeightsResponse pushWeights(long version, WeightSource safetensors, WeightDigest digest) {
-    WeightHeader header = header(version, digest);
+    WeightHeader header = header(version, digest, safetensors);
     Map<String, PushWeightsResponse> answers;
     synchronized (publish) {
       liveVersion = version;
@@ -295,7 +295,7 @@ public final class PolicyClient implements AutoCloseable {
       if (live == 0 || info.getLiveVersion() == live) {
         return info.getLiveVersion();
       }
-      WeightUpload.push(channel, header(live, liveDigest), liveWeights);
+      WeightUpload.push(channel, header(live, liveDigest, liveWeights), liveWeights);
       return live;
     }
   }
@@ -344,12 +344,14 @@ public final class PolicyClient implements AutoCloseable {
     }
   }
 
-  private static WeightHeader header(long version, WeightDigest digest) {
+  private static WeightHeader header(long version, WeightDigest digest, WeightSource weights) {
     return WeightHeader.newBuilder()
         .setVersion(version)
         .setFormat("safetensors")
         .setTotalBytes(digest.totalBytes())
         .setSha256Hex(digest.sha256Hex())
+        .setKind(weights.kind())
+        .setAdapterConfigJson(weights.adapterConfigJson())
         .build();
   }
 

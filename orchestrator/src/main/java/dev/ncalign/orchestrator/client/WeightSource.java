@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.client;
 
+import dev.ncalign.proto.v1.WeightKind;
 import java.io.IOException;
 import java.io.OutputStream;
 
@@ -12,6 +13,16 @@ import java.io.OutputStream;
 public interface WeightSource {
   /** Writes the whole file to {@code out}; the caller closes nothing. */
   void writeTo(OutputStream out) throws IOException;
+
+  /** What the file holds: every weight (the default) or a LoRA adapter. */
+  default WeightKind kind() {
+    return WeightKind.FULL;
+  }
+
+  /** PEFT adapter_config.json of a {@link WeightKind#LORA_ADAPTER} file; empty otherwise. */
+  default String adapterConfigJson() {
+    return "";
+  }
 
   /** A file already in memory (tests, small files). */
   static WeightSource of(byte[] bytes) {

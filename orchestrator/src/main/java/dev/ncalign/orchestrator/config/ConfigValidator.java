@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.config;
 
+import dev.ncalign.lm.lora.LoraConfig;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +40,8 @@ public final class ConfigValidator {
     atLeast(o.minibatchTokens(), 1, "optimizer.minibatch_tokens");
     atLeast(o.gradAccumulation(), 1, "optimizer.grad_accumulation");
     present(o.schedule(), "optimizer.schedule");
+
+    lora(present(c.lora(), "lora"));
 
     RunConfig.Sampling s = present(c.sampling(), "sampling");
     atLeast(s.promptsPerRound(), 1, "sampling.prompts_per_round");
@@ -112,6 +115,22 @@ public final class ConfigValidator {
   private static boolean trainsOffline(RunConfig c) {
     return c.mode() == Mode.OFFLINE
         || (c.grid() != null && c.grid().modes().contains(Mode.OFFLINE));
+  }
+
+  private static void lora(RunConfig.Lora l) {
+    atLeast(l.rank(), 0, "lora.rank");
+    positive(l.alpha(), "lora.alpha");
+    check(l.dropout() >= 0 && l.dropout() < 1, "lora.dropout", "in [0, 1)", l.dropout());
+    nonEmpty(l.targets(), "lora.targets");
+    for (int i = 0; i < l.targets().size(); i++) {
+      String t = l.targets().get(i);
+      check(
+          LoraConfig.KNOWN_TARGETS.contains(t),
+          "lora.targets[" + i + "]",
+          "one of " + LoraConfig.KNOWN_TARGETS,
+          t);
+      check(l.targets().indexOf(t) == i, "lora.targets[" + i + "]", "listed once", t);
+    }
   }
 
   private static void service(RunConfig.Service s, String name) {

@@ -1,5 +1,6 @@
 package dev.ncalign.orchestrator.config;
 
+import dev.ncalign.lm.lora.LoraConfig;
 import dev.ncalign.orchestrator.client.ClientOptions;
 import dev.ncalign.orchestrator.loss.LossType;
 import java.io.IOException;
@@ -21,6 +22,7 @@ public record RunConfig(
     Service reward,
     Loss loss,
     Optimizer optimizer,
+    Lora lora,
     Sampling sampling,
     Prompts prompts,
     Offline offline,
@@ -55,6 +57,22 @@ public record RunConfig(
       int minibatchTokens,
       int gradAccumulation,
       LrSchedule schedule) {}
+
+  /**
+   * LoRA: rank 0 trains every weight (full fine-tuning); rank &gt; 0 freezes the base and trains
+   * adapters on {@code targets} scaled by alpha / rank, the base doubling as the reference.
+   */
+  public record Lora(int rank, double alpha, double dropout, List<String> targets) {
+    /** True when the run trains adapters rather than every weight. */
+    public boolean enabled() {
+      return rank > 0;
+    }
+
+    /** The adapter shape, recording {@code baseModel} as base_model_name_or_path. */
+    public LoraConfig adapterConfig(Path baseModel) {
+      return new LoraConfig(rank, alpha, dropout, targets, baseModel.toString());
+    }
+  }
 
   /** What each online round samples. */
   public record Sampling(
@@ -116,6 +134,7 @@ public record RunConfig(
         new Service(Path.of(".ncalign/assets/reward"), List.of()),
         new Loss(LossType.NCA, 0.1, 1.0),
         new Optimizer(2.0e-4, 0.0, 2, 1.0, 2, 2048, 1, LrSchedule.COSINE),
+        new Lora(0, 16, 0.0, LoraConfig.KNOWN_TARGETS),
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
         new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2, false),
         new Offline(null, 4),

@@ -163,7 +163,7 @@ public final class AlignmentLoop {
 
   private void checkpoint(int round) {
     Path dir = store.checkpointDir(round);
-    policy.save(dir);
+    PolicyWeights.save(policy, dir);
     try {
       learner.optimizer().save(dir.resolve(OPTIMIZER_FILE));
     } catch (IOException e) {

@@ -2,6 +2,9 @@ package dev.ncalign.orchestrator.loop;
 
 import ai.djl.engine.Engine;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
+import dev.ncalign.lm.lora.LoraAdapter;
+import dev.ncalign.lm.lora.LoraConfig;
+import dev.ncalign.lm.lora.PeftAdapterDirectory;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.WeightDType;
@@ -61,10 +64,10 @@ public final class AlignmentRun implements AutoCloseable {
     store.writeConfig(config);
     try {
       services = track(Services.open(config, store.dir().resolve("logs")));
-      Path weights = state.map(store::checkpointPath).orElse(config.policy().model());
-      policy = track(CausalLm.load(weights, Engine.getInstance().defaultDevice()));
+      Optional<Path> checkpoint = state.map(store::checkpointPath);
       CausalLm reference =
           track(CausalLm.load(config.policy().model(), Engine.getInstance().defaultDevice()));
+      policy = track(loadPolicy(config, reference, checkpoint));
       learner = track(new Learner(policy, reference, learnerSettings(config), config.run().seed()));
       if (state.isPresent()) {
         learner
@@ -94,7 +97,7 @@ public final class AlignmentRun implements AutoCloseable {
       WeightPublisher publisher =
           WeightPublisher.synchronize(
               services.policy(),
-              out -> policy.writeSafetensors(out, pushDtype),
+              PolicyWeights.of(policy, pushDtype),
               state.map(s -> OptionalLong.of(s.liveVersion())).orElse(OptionalLong.empty()));
       LoopSettings settings =
           new LoopSettings(
@@ -194,6 +197,43 @@ public final class AlignmentRun implements AutoCloseable {
   /** The servers this run started (empty when it uses running replicas). */
   public List<ServerProcess> servers() {
     return services.started();
+  }
+
+  /**
+   * The policy to train: with LoRA, a fresh (or the checkpoint's) adapter on the frozen base, which
+   * alone stays the reference (no second copy of the weights); otherwise a full copy of the base
+   * (or of the checkpoint's weights).
+   */
+  private static CausalLm loadPolicy(RunConfig config, CausalLm base, Optional<Path> checkpoint) {
+    RunConfig.Lora lora = config.lora();
+    boolean adapterCheckpoint = checkpoint.map(PeftAdapterDirectory::isAdapter).orElse(false);
+    if (checkpoint.isPresent() && adapterCheckpoint != lora.enabled()) {
+      throw new IllegalStateException(
+          "checkpoint "
+              + checkpoint.get()
+              + (adapterCheckpoint ? " holds a LoRA adapter" : " holds full weights")
+              + " but lora.rank is "
+              + lora.rank()
+              + ": resume with the run's own lora settings");
+    }
+    if (!lora.enabled()) {
+      return CausalLm.load(
+          checkpoint.orElse(config.policy().model()), Engine.getInstance().defaultDevice());
+    }
+    LoraConfig wanted = lora.adapterConfig(config.policy().model());
+    if (checkpoint.isEmpty()) {
+      return base.withAdapter(LoraAdapter.initialize(base, wanted, config.run().seed()));
+    }
+    LoraAdapter adapter = PeftAdapterDirectory.load(checkpoint.get(), base);
+    if (!adapter.config().withBaseModel("").equals(wanted.withBaseModel(""))) {
+      adapter.close();
+      throw new IllegalStateException(
+          "checkpoint adapter "
+              + adapter.config()
+              + " differs from the run's lora settings "
+              + wanted);
+    }
+    return base.withAdapter(adapter);
   }
 
   /** Learner settings; the schedule's length estimates the optimizer steps of the whole run. */

@@ -18,8 +18,10 @@ import java.util.stream.IntStream;
  * Trains a policy on rounds of explicitly rewarded responses with an {@link AlignmentLosses}
  * objective.
  *
- * <p>Reference log-probs come from a frozen copy of the initial model, computed once per round; the
- * policy's come with gradients, minibatch by minibatch, under a token budget.
+ * <p>Reference log-probs come from the frozen initial model, computed once per round: a copy for
+ * full fine-tuning, or, for LoRA, the base model the policy's adapters sit on (adapters off, no
+ * second copy). The policy's come with gradients, minibatch by minibatch, under a token budget; the
+ * optimizer holds state only for {@link CausalLm#trainableParameters()}.
  */
 public final class Learner implements AutoCloseable {
   private final CausalLm policy;
@@ -38,7 +40,7 @@ public final class Learner implements AutoCloseable {
     this.settings = settings;
     this.optimizer =
         new AdamW(
-            policy.parameters(),
+            policy.trainableParameters(),
             settings.schedule(),
             settings.weightDecay(),
             settings.maxGradNorm());

@@ -14,6 +14,7 @@ import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.SamplingParams;
 import dev.ncalign.proto.v1.SequenceLogprobs;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.proto.v1.WeightKind;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -153,6 +154,7 @@ class PolicyClientTest {
             .setFormat("safetensors")
             .setTotalBytes(weights.length)
             .setSha256Hex(FakePolicy.sha256(weights))
+            .setKind(WeightKind.FULL)
             .build();
     for (FakePolicy fake : fakes) {
       assertEquals(List.of(expected), fake.headers);

@@ -121,6 +121,29 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void loraSettingsAreCheckedNamingTheField() {
+    RunConfig lora = ConfigLoader.parse("lora: {rank: 8, targets: [q_proj, v_proj]}\n", List.of());
+    assertTrue(lora.lora().enabled());
+    assertEquals(16.0, lora.lora().alpha());
+    assertEquals(List.of("q_proj", "v_proj"), lora.lora().targets());
+    assertFalse(RunConfig.defaults().lora().enabled(), "rank 0 = full fine-tuning by default");
+    assertEquals("config error: lora.rank must be >= 0 (got -1)", errorOf("lora: {rank: -1}\n"));
+    assertEquals("config error: lora.alpha must be > 0 (got 0)", errorOf("lora: {alpha: 0}\n"));
+    assertEquals(
+        "config error: lora.dropout must be in [0, 1) (got 1)", errorOf("lora: {dropout: 1}\n"));
+    assertEquals(
+        "config error: lora.targets must list at least one value",
+        errorOf("lora: {targets: []}\n"));
+    assertTrue(
+        errorOf("lora: {targets: [q_proj, lm_head]}\n")
+            .startsWith("config error: lora.targets[1] must be one of [q_proj"),
+        errorOf("lora: {targets: [q_proj, lm_head]}\n"));
+    assertEquals(
+        "config error: lora.targets[1] must be listed once (got q_proj)",
+        errorOf("lora: {targets: [q_proj, q_proj]}\n"));
+  }
+
+  @Test
   void invalidYamlIsOneLine() {
     String message = errorOf("loss: {beta: [\n");
     assertTrue(message.startsWith("config error: the configuration: invalid YAML"), message);

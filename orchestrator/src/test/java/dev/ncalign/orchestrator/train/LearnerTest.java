@@ -6,18 +6,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.ncalign.lm.lora.LoraAdapter;
+import dev.ncalign.lm.lora.LoraConfig;
+import dev.ncalign.lm.lora.PeftAdapterDirectory;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.lm.model.TinyModelFactory;
 import dev.ncalign.lm.model.TinyModelSpec;
 import dev.ncalign.orchestrator.loss.LossType;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeAll;
@@ -308,6 +317,72 @@ class LearnerTest {
       learner.update(batch(policy.codec(), rewards));
       float[] resumed = policy.parameters().get("model.norm.weight").getArray().toFloatArray();
       assertArrayEquals(uninterrupted, resumed, 1e-6f, Arrays.toString(resumed));
+    }
+  }
+
+  private static final LoraConfig LORA =
+      new LoraConfig(4, 16, 0.0, LoraConfig.KNOWN_TARGETS, "base");
+
+  @Test
+  void loraTrainsOnlyTheAdapterAgainstTheBaseAsReference() throws Exception {
+    try (CausalLm base = load();
+        CausalLm policy = base.withAdapter(LoraAdapter.initialize(base, LORA, 3));
+        Learner learner = new Learner(policy, base, settings(LossType.NCA, 4, 4096), 1)) {
+      float[] baseWeights =
+          base.parameters().get("model.layers.0.self_attn.q_proj.weight").getArray().toFloatArray();
+      RewardBatch batch = batch(base.codec(), new float[][] {{3f, 0f, -3f}, {3f, 0f, -3f}});
+      assertEquals(0.0, learner.kl(batch), 1e-6, "adapter B = 0: policy = reference at first");
+      RoundUpdate first = learner.update(batch);
+      assertTrue(first.bestLogpAfter() > first.bestLogpBefore(), "NCA raises the best: " + first);
+      learner.update(batch);
+      double kl = learner.kl(batch);
+      assertTrue(Math.abs(kl) > 1e-4, "the adapter moved the policy: " + kl);
+      assertArrayEquals(
+          baseWeights,
+          base.parameters().get("model.layers.0.self_attn.q_proj.weight").getArray().toFloatArray(),
+          "the base stays frozen");
+      Path state = tmp.resolve("lora-optimizer.safetensors");
+      learner.optimizer().save(state);
+      try (InputStream in = Files.newInputStream(state);
+          NDManager scope = base.manager().newSubManager()) {
+        Set<String> names = new HashSet<>();
+        NDList.decode(scope, in).forEach(array -> names.add(array.getName()));
+        assertEquals(2 * policy.trainableParameters().size() + 1, names.size());
+        assertTrue(
+            names.contains("m.base_model.model.model.layers.0.mlp.down_proj.lora_B.weight"),
+            names.toString());
+      }
+    }
+  }
+
+  @Test
+  void aLoraRunResumesFromItsPeftCheckpointExactly() throws Exception {
+    float[][] rewards = {{1f, 0f, -1f}, {2f, 1f, 0f}};
+    String probe = "base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight";
+    float[] uninterrupted;
+    try (CausalLm base = load();
+        CausalLm policy = base.withAdapter(LoraAdapter.initialize(base, LORA, 3));
+        Learner learner = new Learner(policy, base, settings(LossType.NCA, 1, 4096), 1)) {
+      learner.update(batch(base.codec(), rewards));
+      learner.update(batch(base.codec(), rewards));
+      uninterrupted = policy.trainableParameters().get(probe).getArray().toFloatArray();
+    }
+    Path checkpoint = tmp.resolve("lora-checkpoint");
+    try (CausalLm base = load();
+        CausalLm policy = base.withAdapter(LoraAdapter.initialize(base, LORA, 3));
+        Learner learner = new Learner(policy, base, settings(LossType.NCA, 1, 4096), 1)) {
+      learner.update(batch(base.codec(), rewards));
+      PeftAdapterDirectory.save((LoraAdapter) policy.adapter(), checkpoint);
+      learner.optimizer().save(checkpoint.resolve("optimizer.safetensors"));
+    }
+    try (CausalLm base = load();
+        CausalLm policy = base.withAdapter(PeftAdapterDirectory.load(checkpoint, base));
+        Learner learner = new Learner(policy, base, settings(LossType.NCA, 1, 4096), 1)) {
+      learner.optimizer().load(checkpoint.resolve("optimizer.safetensors"));
+      assertEquals(1, learner.optimizer().steps());
+      learner.update(batch(base.codec(), rewards));
+      float[] resumed = policy.trainableParameters().get(probe).getArray().toFloatArray();
+      assertArrayEquals(uninterrupted, resumed, 1e-6f);
     }
   }
 

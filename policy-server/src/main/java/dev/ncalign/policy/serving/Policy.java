@@ -2,6 +2,7 @@ package dev.ncalign.policy.serving;
 
 import ai.djl.ndarray.NDManager;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
+import dev.ncalign.lm.lora.LoraConfig;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.ModelFingerprint;
 import dev.ncalign.lm.model.SequenceLogprobs;
@@ -19,6 +20,7 @@ import dev.ncalign.proto.v1.LogprobsRequest;
 import dev.ncalign.proto.v1.LogprobsResponse;
 import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PushWeightsResponse;
+import dev.ncalign.proto.v1.WeightHeader;
 import dev.ncalign.serving.InvalidRequestException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -172,8 +174,15 @@ public final class Policy {
   public PushWeightsResponse pushWeights(WeightUpload upload) {
     long start = System.nanoTime();
     boolean accepted = false;
+    WeightHeader header = upload.header();
     try (InputStream data = upload.verifiedData()) {
-      registry.push(upload.header().getVersion(), data);
+      switch (header.getKind()) {
+        case FULL, WEIGHT_KIND_UNSPECIFIED -> registry.push(header.getVersion(), data);
+        case LORA_ADAPTER -> registry.pushAdapter(header.getVersion(), adapterConfig(header), data);
+        default ->
+            throw new InvalidRequestException(
+                "header.kind", "unknown weight kind " + header.getKindValue());
+      }
       accepted = true;
     } catch (IllegalArgumentException e) {
       // The registry's word for a file that is not these weights: the caller sent it.
@@ -187,6 +196,18 @@ public final class Policy {
         .setLiveVersion(upload.header().getVersion())
         .setLoadSeconds((System.nanoTime() - start) / 1e9)
         .build();
+  }
+
+  private static LoraConfig adapterConfig(WeightHeader header) {
+    if (header.getAdapterConfigJson().isEmpty()) {
+      throw new InvalidRequestException(
+          "header.adapter_config_json", "required for LORA_ADAPTER (PEFT adapter_config.json)");
+    }
+    try {
+      return LoraConfig.fromPeftJson(header.getAdapterConfigJson());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRequestException("header.adapter_config_json", e.getMessage());
+    }
   }
 
   /** Model, live version, device and limits. */

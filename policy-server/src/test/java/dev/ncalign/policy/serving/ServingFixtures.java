@@ -8,6 +8,7 @@ import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
+import dev.ncalign.proto.v1.WeightKind;
 import dev.ncalign.serving.BearerTokenInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -57,6 +58,21 @@ final class ServingFixtures {
       byte[] data,
       long totalBytes,
       String sha) {
+    return push(
+        channel,
+        token,
+        WeightHeader.newBuilder()
+            .setVersion(version)
+            .setFormat("safetensors")
+            .setTotalBytes(totalBytes)
+            .setSha256Hex(sha)
+            .build(),
+        data);
+  }
+
+  /** Streams {@code data} in 4 kB chunks after {@code header}. */
+  static PushWeightsResponse push(
+      ManagedChannel channel, String token, WeightHeader header, byte[] data) {
     PolicyServiceGrpc.PolicyServiceStub stub =
         PolicyServiceGrpc.newStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     if (token != null) {
@@ -81,15 +97,7 @@ final class ServingFixtures {
               @Override
               public void onCompleted() {}
             });
-    upload.onNext(
-        WeightChunk.newBuilder()
-            .setHeader(
-                WeightHeader.newBuilder()
-                    .setVersion(version)
-                    .setFormat("safetensors")
-                    .setTotalBytes(totalBytes)
-                    .setSha256Hex(sha))
-            .build());
+    upload.onNext(WeightChunk.newBuilder().setHeader(header).build());
     for (int from = 0; from < data.length; from += 4096) {
       upload.onNext(
           WeightChunk.newBuilder()
@@ -111,5 +119,22 @@ final class ServingFixtures {
 
   static PushWeightsResponse push(ManagedChannel channel, long version, byte[] data) {
     return push(channel, null, version, data, data.length, sha256(data));
+  }
+
+  /** A LORA_ADAPTER push of {@code tensors} described by {@code adapterConfigJson}. */
+  static PushWeightsResponse pushAdapter(
+      ManagedChannel channel, long version, byte[] tensors, String adapterConfigJson) {
+    return push(
+        channel,
+        null,
+        WeightHeader.newBuilder()
+            .setVersion(version)
+            .setFormat("safetensors")
+            .setTotalBytes(tensors.length)
+            .setSha256Hex(sha256(tensors))
+            .setKind(WeightKind.LORA_ADAPTER)
+            .setAdapterConfigJson(adapterConfigJson)
+            .build(),
+        tensors);
   }
 }
