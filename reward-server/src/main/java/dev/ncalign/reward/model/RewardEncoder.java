@@ -3,6 +3,7 @@ package dev.ncalign.reward.model;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ public final class RewardEncoder implements AutoCloseable {
     if (!Files.isRegularFile(tokenizerJson)) {
       throw new IllegalArgumentException("no tokenizer file " + tokenizerJson);
     }
-    long padId = JSON.readTree(tokenizerJson.toFile()).path("padding").path("pad_id").asLong(0);
+    long padId = padId(tokenizerJson);
     // Truncation and padding are done here and in the model, never by the tokenizer's own settings.
     HuggingFaceTokenizer tokenizer =
         HuggingFaceTokenizer.newInstance(
@@ -64,14 +65,32 @@ public final class RewardEncoder implements AutoCloseable {
     return encoder;
   }
 
+  /**
+   * The id to pad with: the model's {@code config.json} {@code pad_token_id} beside the tokenizer
+   * when it names one, else tokenizer.json's {@code padding.pad_id}, else 0. Decoder reward models
+   * (HF {@code *ForSequenceClassification} on Llama, Qwen, Mistral) ignore the attention mask when
+   * pooling: they score the last token that is not {@code config.pad_token_id}, so padding with any
+   * other id would make a reward depend on the longest input it was batched with.
+   */
+  static long padId(Path tokenizerJson) throws IOException {
+    Path config = tokenizerJson.resolveSibling("config.json");
+    if (Files.isRegularFile(config)) {
+      JsonNode pad = JSON.readTree(config.toFile()).path("pad_token_id");
+      if (pad.isIntegralNumber()) {
+        return pad.asLong();
+      }
+    }
+    return JSON.readTree(tokenizerJson.toFile()).path("padding").path("pad_id").asLong(0);
+  }
+
   /** Longest sequence this encoder produces. */
   public int maxLength() {
     return maxLength;
   }
 
   /**
-   * Token id used for padding: {@code padding.pad_id} of tokenizer.json, else 0. Padded positions
-   * are masked out, so the id only has to be a valid row of the embedding table.
+   * Token id used for padding (see {@link #padId(Path)}): encoder models mask padded positions out;
+   * decoder reward models find the end of each row by this id.
    */
   public long padId() {
     return padId;

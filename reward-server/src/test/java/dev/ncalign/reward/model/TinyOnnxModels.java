@@ -57,6 +57,51 @@ public final class TinyOnnxModels {
   }
 
   /**
+   * A decoder-style reward model, as HF's {@code *ForSequenceClassification} decoders are: it finds
+   * the padding by {@code config.json}'s {@code pad_token_id} ({@code padTokenId}), not by the
+   * attention mask. Reward (label 0) = the number of tokens that are not {@code padTokenId}.
+   */
+  public static Path decoderStyle(Path dir, long padTokenId) throws IOException {
+    Files.createDirectories(dir);
+    copyTokenizer("words-a-to-d.json", dir.resolve("tokenizer.json"));
+    Files.writeString(
+        dir.resolve("config.json"),
+        "{\"architectures\": [\"LlamaForSequenceClassification\"], \"pad_token_id\": "
+            + padTokenId
+            + "}");
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("decoder-style");
+    graph.addInput(info("input_ids", DataType.INT64, 2));
+    graph.addInput(info("attention_mask", DataType.INT64, 2));
+    graph.addOutput(info("logits", DataType.FLOAT, 2));
+    graph.addInitializer(
+        TensorProto.newBuilder()
+            .setName("pad")
+            .setDataType(DataType.INT64_VALUE)
+            .addInt64Data(padTokenId));
+    graph.addInitializer(
+        TensorProto.newBuilder()
+            .setName("axis_1")
+            .setDataType(DataType.INT64_VALUE)
+            .addDims(1)
+            .addInt64Data(1));
+    graph.addNode(node("Equal", List.of("input_ids", "pad"), "is_pad"));
+    graph.addNode(node("Not", List.of("is_pad"), "is_token"));
+    graph.addNode(
+        node(
+            "Cast",
+            List.of("is_token"),
+            "token_float",
+            AttributeProto.newBuilder()
+                .setName("to")
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(DataType.FLOAT_VALUE)
+                .build()));
+    graph.addNode(node("ReduceSum", List.of("token_float", "axis_1"), "logits"));
+    writeModel(graph, dir);
+    return dir;
+  }
+
+  /**
    * Writes model.onnx and tokenizer.json into {@code dir}; {@code inputs} maps names to element
    * types.
    */
@@ -114,6 +159,11 @@ public final class TinyOnnxModels {
                 .setType(AttributeProto.AttributeType.INT)
                 .setI(1)
                 .build()));
+    writeModel(graph, dir);
+    return dir;
+  }
+
+  private static void writeModel(GraphProto.Builder graph, Path dir) throws IOException {
     ModelProto model =
         ModelProto.newBuilder()
             .setIrVersion(7)
@@ -123,7 +173,6 @@ public final class TinyOnnxModels {
     try (OutputStream out = Files.newOutputStream(dir.resolve("model.onnx"))) {
       model.writeTo(out);
     }
-    return dir;
   }
 
   private static NodeProto node(
