@@ -84,7 +84,7 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
     Files.deleteIfExists(dir.resolve(RewardModelConfig.FILE_NAME));
     Path tokenizer = dir.resolve("tokenizer.json");
     List<String> words = ReviewCorpus.vocabulary();
-    WordLevelTokenizer.write(tokenizer, words);
+    ReviewTokenizer.write(tokenizer, words);
     RewardModelConfig config = new RewardModelConfig(TEMPLATE, LABEL_INDEX, MAX_LENGTH);
     List<RewardNetTrainer.Target> data;
     try (RewardEncoder encoder = RewardEncoder.load(tokenizer, config.inputFormat(), MAX_LENGTH)) {
@@ -102,7 +102,7 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
           RewardNetTrainer.fit(
               manager,
               data,
-              WordLevelTokenizer.vocabularySize(words),
+              ReviewTokenizer.vocabularySize(words),
               RewardNetTrainer.Settings.defaults(),
               seed);
       RewardNetOnnx.write(net, partial);

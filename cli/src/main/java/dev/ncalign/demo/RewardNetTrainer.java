@@ -89,7 +89,7 @@ final class RewardNetTrainer {
 
   private static void step(NDManager manager, RewardNet net, List<Target> batch) {
     PaddedBatch padded =
-        PaddedBatch.of(batch.stream().map(Target::input).toList(), WordLevelTokenizer.PAD_ID);
+        PaddedBatch.of(batch.stream().map(Target::input).toList(), ReviewTokenizer.PAD_ID);
     float[] rewards = new float[batch.size()];
     for (int i = 0; i < rewards.length; i++) {
       rewards[i] = batch.get(i).reward();
