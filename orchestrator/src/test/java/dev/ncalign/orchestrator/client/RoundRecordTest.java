@@ -14,6 +14,7 @@ import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentLoop;
 import dev.ncalign.orchestrator.loop.LoopSettings;
 import dev.ncalign.orchestrator.loss.LossType;
+import dev.ncalign.orchestrator.source.BatchSource;
 import dev.ncalign.orchestrator.source.HeldOutEvaluator;
 import dev.ncalign.orchestrator.source.OnlineSampler;
 import dev.ncalign.orchestrator.source.Prompt;
@@ -50,26 +51,11 @@ class RoundRecordTest {
 
   @Test
   void theLearnerTrainsOnExactlyTheServersTokenIds() throws Exception {
-    FakePolicy fake = new FakePolicy("a", 0);
-    fake.sampleTokens = true;
-    List<Prompt> texts = List.of(Prompt.plain("the cat sat"), Prompt.plain("a dog ran"));
-    try (PolicyClient policyClient =
-            new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
-        RewardClient rewardClient =
-            new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
-        CausalLm policy = TestModels.loadTiny();
-        CausalLm reference = TestModels.loadTiny();
-        Learner learner = ncaLearner(policy, reference)) {
-      OnlineSampler sampler =
-          new OnlineSampler(
-              policyClient,
-              rewardClient,
-              policy.codec(),
-              new RunConfig.Sampling(2, 3, 8, 1.0, 1.0, 0));
-      Rollout rollout = sampler.sample(texts, 5);
+    try (OneRound one = new OneRound()) {
+      Rollout rollout = one.sampler.sample(one.texts, 5);
 
       assertEquals(1L, rollout.sampledVersion());
-      for (int p = 0; p < texts.size(); p++) {
+      for (int p = 0; p < one.texts.size(); p++) {
         List<ScoredResponse> responses = rollout.batch().prompts().get(p).responses();
         for (int s = 0; s < 3; s++) {
           ScoredResponse r = responses.get(s);
@@ -83,27 +69,16 @@ class RoundRecordTest {
               1e-6);
         }
       }
-      double expectedBest = bestLogp(policy, rollout);
+      double expectedBest = bestLogp(one.policy, rollout);
 
-      AlignmentLoop loop =
-          new AlignmentLoop(
-              Mode.ONLINE,
-              round -> rollout,
-              learner,
-              policy,
-              WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
-              new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
-              RunStore.open(dir),
-              new LoopSettings(1, 1, 0, 0, 1),
-              List.of());
-      RoundMetrics row = loop.runRound(1);
+      RoundMetrics row = one.loop(round -> rollout).runRound(1);
 
       // The learner's "best before" is the policy's log-prob of the server's ids, nothing else.
       assertEquals(expectedBest, row.bestLogpBefore(), 1e-4);
       assertEquals(1L, row.sampledVersion());
       assertEquals(2, row.liveVersion());
-      assertEquals(2, fake.version);
-      assertEquals(fake.weights.length, row.pushBytes());
+      assertEquals(2, one.fake.version);
+      assertEquals(one.fake.weights.length, row.pushBytes());
       assertEquals(1, row.optimizerSteps());
       assertEquals(Double.NaN, row.kl(), "no evaluation this round: no KL");
       List<SampleRecord> samples = RunStore.open(dir).samples();
@@ -114,49 +89,73 @@ class RoundRecordTest {
 
   @Test
   void anUpdateThatLeavesNonFiniteWeightsStopsTheRunBeforeAnyPushOrCheckpoint() throws Exception {
-    FakePolicy fake = new FakePolicy("a", 0);
-    fake.sampleTokens = true;
-    List<Prompt> texts = List.of(Prompt.plain("the cat sat"), Prompt.plain("a dog ran"));
-    try (PolicyClient policyClient =
-            new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
-        RewardClient rewardClient =
-            new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
-        CausalLm policy = TestModels.loadTiny();
-        CausalLm reference = TestModels.loadTiny();
-        Learner learner = ncaLearner(policy, reference)) {
-      OnlineSampler sampler =
-          new OnlineSampler(
-              policyClient,
-              rewardClient,
-              policy.codec(),
-              new RunConfig.Sampling(2, 3, 8, 1.0, 1.0, 0));
-      Rollout rollout = sampler.sample(texts, 5);
+    try (OneRound one = new OneRound()) {
+      Rollout rollout = one.sampler.sample(one.texts, 5);
       AlignmentLoop loop =
-          new AlignmentLoop(
-              Mode.ONLINE,
+          one.loop(
               round -> {
                 // A weight gone bad, as a diverging update would leave it.
-                policy
+                one.policy
                     .parameters()
                     .get("model.norm.weight")
                     .getArray()
                     .set(new NDIndex("0"), Float.NaN);
                 return rollout;
-              },
-              learner,
-              policy,
-              WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
-              new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
-              RunStore.open(dir),
-              new LoopSettings(1, 1, 0, 0, 1),
-              List.of());
+              });
 
       IllegalStateException stopped =
           assertThrows(IllegalStateException.class, () -> loop.runRound(1));
       assertTrue(stopped.getMessage().contains("model.norm.weight"), stopped.getMessage());
-      assertEquals(1, fake.version, "nothing pushed: the replica still serves v1");
+      assertEquals(1, one.fake.version, "nothing pushed: the replica still serves v1");
       assertTrue(RunStore.open(dir).metrics().isEmpty(), "no row recorded");
       assertTrue(RunStore.open(dir).resume().isEmpty(), "no checkpoint to resume from");
+    }
+  }
+
+  /** A fake policy and reward replica, a real tiny policy and its NCA learner, for one round. */
+  private final class OneRound implements AutoCloseable {
+    final FakePolicy fake = new FakePolicy("a", 0);
+    final List<Prompt> texts = List.of(Prompt.plain("the cat sat"), Prompt.plain("a dog ran"));
+    final PolicyClient policyClient;
+    final RewardClient rewardClient;
+    final CausalLm policy = TestModels.loadTiny();
+    final CausalLm reference = TestModels.loadTiny();
+    final Learner learner = ncaLearner(policy, reference);
+    final OnlineSampler sampler;
+
+    OneRound() throws Exception {
+      fake.sampleTokens = true;
+      policyClient = new PolicyClient(List.of(servers.start(fake)), PolicyClientTest.FAST);
+      rewardClient =
+          new RewardClient(List.of(servers.start(new FakeReward(0))), PolicyClientTest.FAST);
+      sampler =
+          new OnlineSampler(
+              policyClient,
+              rewardClient,
+              policy.codec(),
+              new RunConfig.Sampling(2, 3, 8, 1.0, 1.0, 0));
+    }
+
+    AlignmentLoop loop(BatchSource source) {
+      return new AlignmentLoop(
+          Mode.ONLINE,
+          source,
+          learner,
+          policy,
+          WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
+          new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
+          RunStore.open(dir),
+          new LoopSettings(1, 1, 0, 0, 1),
+          List.of());
+    }
+
+    @Override
+    public void close() {
+      learner.close();
+      reference.close();
+      policy.close();
+      rewardClient.close();
+      policyClient.close();
     }
   }
 
