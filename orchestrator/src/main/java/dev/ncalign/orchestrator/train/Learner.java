@@ -91,7 +91,6 @@ public final class Learner implements AutoCloseable {
     double[][] after = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
     return LikelihoodDiagnostic.summarize(
         prompts,
-        ref,
         before,
         after,
         lossPrompts == 0 ? Double.NaN : lossSum / lossPrompts,

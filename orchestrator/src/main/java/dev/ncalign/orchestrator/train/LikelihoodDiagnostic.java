@@ -12,7 +12,6 @@ final class LikelihoodDiagnostic {
 
   static RoundUpdate summarize(
       List<ScoredPrompt> prompts,
-      double[][] ref,
       double[][] before,
       double[][] after,
       double meanLoss,
