@@ -2,6 +2,7 @@ package dev.ncalign.lm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
@@ -28,7 +29,7 @@ final class WeightArrays {
           info.weightDType() == WeightDType.F16
               ? scratch.create(direct(data), shape, DataType.FLOAT16)
               : scratch.create(Safetensors.toFloats(info, data), shape);
-      value.toType(target.getDataType(), false).copyTo(target);
+      target.set(new NDIndex("..."), value.toType(target.getDataType(), false));
     }
   }
 
