@@ -92,20 +92,9 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Option(
-      names = "--parent-pid",
-      description = "Exit when the process with this id ends (a run passes its own id).")
-  Long parentPid;
-
   @Override
   public Integer call() throws Exception {
-    if (parentPid != null) {
-      // onExit fires at once when the parent is already gone; System.exit runs the shutdown hook.
-      ProcessHandle.of(parentPid)
-          .map(ProcessHandle::onExit)
-          .orElse(java.util.concurrent.CompletableFuture.completedFuture(null))
-          .thenRun(() -> System.exit(0));
-    }
+    shell.exitWhenParentEnds();
     RewardServerOptions options =
         new RewardServerOptions(
             model,

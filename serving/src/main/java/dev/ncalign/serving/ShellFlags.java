@@ -1,6 +1,7 @@
 package dev.ncalign.serving;
 
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,9 +45,27 @@ public final class ShellFlags {
               + " (default) turns it off.")
   int metricsPort;
 
+  @Option(
+      names = "--parent-pid",
+      description = "Exit when the process with this id ends (a run passes its own id).")
+  Long parentPid;
+
   /** The listening options, on {@code port}. */
   public ShellOptions options(int port) {
     return new ShellOptions(bind, port, maxInboundMessageBytes, tlsCert, tlsKey, metricsPort);
+  }
+
+  /**
+   * With {@code --parent-pid}, exits this JVM (running its shutdown hooks) once that process ends,
+   * at once if it is already gone: a server a run started never outlives the run.
+   */
+  public void exitWhenParentEnds() {
+    if (parentPid != null) {
+      ProcessHandle.of(parentPid)
+          .map(ProcessHandle::onExit)
+          .orElse(CompletableFuture.completedFuture(null))
+          .thenRun(() -> System.exit(0));
+    }
   }
 
   /** {@code --max-chars}. */
