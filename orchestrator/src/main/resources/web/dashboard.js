@@ -58,10 +58,12 @@ const charts = [
     data: {
       labels: [],
       datasets: [
-        { label: 'generate', key: 'generate_seconds', backgroundColor: COLORS.blue, data: [] },
-        { label: 'score', key: 'score_seconds', backgroundColor: COLORS.orange, data: [] },
+        // The learner's side of a round: with max_staleness >= 1, generate and score overlap
+        // learning, and only what the learner still waits for shows here.
+        { label: 'waiting for samples', key: 'learner_wait_seconds', backgroundColor: COLORS.blue, data: [] },
         { label: 'learn', key: 'learn_seconds', backgroundColor: COLORS.purple, data: [] },
-        { label: 'push', key: 'push_seconds', backgroundColor: COLORS.gray, data: [] }
+        { label: 'push', key: 'push_seconds', backgroundColor: COLORS.gray, data: [] },
+        { label: 'held-out eval', key: 'eval_seconds', backgroundColor: COLORS.orange, data: [] }
       ]
     },
     options: {
@@ -118,6 +120,7 @@ function renderCharts() {
     }
     setText('last-tps', fmt(last.tokens_per_second, 0));
     setText('last-push-bytes', bytes(last.push_bytes));
+    setText('last-staleness', last.staleness === null || last.staleness === undefined ? '–' : String(last.staleness));
     const evals = rows.filter(r => r.eval_reward !== null && r.eval_reward !== undefined);
     if (evals.length) {
       setText('eval-reward', fmt(evals[evals.length - 1].eval_reward));

@@ -1,76 +1,129 @@
 package dev.ncalign.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ncalign.orchestrator.config.ConfigLoader;
+import dev.ncalign.orchestrator.config.RunConfig;
+import dev.ncalign.orchestrator.launch.ServerProcess;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.ncalign.orchestrator.loop.RoundListener;
+import dev.ncalign.orchestrator.store.RoundMetrics;
+import dev.ncalign.orchestrator.store.RunStore;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Same config and seed, same run: the same small online run twice, on a machine loaded by a thread
- * that burns CPU and forces garbage collections, writes byte-identical {@code samples.jsonl} and
- * {@code metrics.jsonl} apart from the wall-clock timing fields.
+ * Same config and seed, same run (issue 11 item 1, issue 14 item 1): on a machine loaded by a
+ * thread that burns CPU and forces garbage collections, runs write byte-identical {@code
+ * samples.jsonl} and {@code metrics.jsonl} (apart from the wall-clock timing fields) whether they
+ * sample from one policy replica or three, run uninterrupted or are killed and resumed from a
+ * checkpoint, and with {@code loop.max_staleness} 0 or 1.
  */
 class ReproducibleRunTest {
-  /** The only keys of a metrics row that may differ between identical runs: wall-clock timings. */
-  private static final List<String> TIMING_KEYS =
-      List.of(
-          "generate_seconds",
-          "score_seconds",
-          "learn_seconds",
-          "push_seconds",
-          "tokens_per_second");
-
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int ROUNDS = 3;
 
   @TempDir Path tmp;
+  private final List<ServerProcess> replicas = new ArrayList<>();
+
+  @AfterEach
+  void stopReplicas() {
+    replicas.forEach(ServerProcess::close);
+  }
 
   @Test
-  void sameConfigAndSeedWriteIdenticalFilesOnALoadedMachine() throws Exception {
-    // Two runs suffice to show a difference; each starts its own servers, which is what costs time.
-    List<Path> dirs = List.of(tmp.resolve("run-0"), tmp.resolve("run-1"));
-    // Models built before the load starts: only the runs need to share the machine.
-    List<String> configs =
-        dirs.stream().map(dir -> TestAssets.config(dir, "online", 2, "")).toList();
-    AtomicBoolean stop = new AtomicBoolean();
-    List<Thread> load = new ArrayList<>();
-    for (int i = 0; i < 1; i++) {
-      Thread burner = new Thread(() -> burn(stop), "cpu-burner-" + i);
-      burner.setDaemon(true);
-      burner.start();
-      load.add(burner);
+  void oneReplicaOrThreeTheSameRunOnALoadedMachine() throws Exception {
+    // Models built and replicas started before the load: only the runs need to share the machine.
+    String one = TestAssets.config(tmp.resolve("one"), "online", ROUNDS, "");
+    List<String> three = List.of("policy.targets=" + startPolicyReplicas(3));
+    String threeConfig = TestAssets.config(tmp.resolve("three"), "online", ROUNDS, "");
+    underLoad(
+        () -> {
+          run(ConfigLoader.parse(one, List.of()));
+          run(ConfigLoader.parse(threeConfig, three));
+        });
+    RunFiles.assertSameRun(tmp.resolve("one"), tmp.resolve("three"), ROUNDS);
+  }
+
+  @Test
+  void withStalenessOneAResumedRunIsTheUninterruptedRun() throws Exception {
+    String staleness = "loop: {max_staleness: 1}";
+    Path whole = tmp.resolve("whole");
+    Path resumed = tmp.resolve("resumed");
+    RunConfig wholeConfig =
+        ConfigLoader.parse(TestAssets.config(whole, "online", ROUNDS, staleness), List.of());
+    RunConfig resumedConfig =
+        ConfigLoader.parse(TestAssets.config(resumed, "online", ROUNDS, staleness), List.of());
+    underLoad(
+        () -> {
+          run(wholeConfig);
+          RoundListener killAfterRoundTwo =
+              (m, b) -> {
+                if (m.round() == 2) {
+                  throw new IllegalStateException("killed");
+                }
+              };
+          try (AlignmentRun run =
+              AlignmentRun.open(resumedConfig, false, List.of(killAfterRoundTwo))) {
+            assertThrows(IllegalStateException.class, run::run);
+          }
+          try (AlignmentRun run = AlignmentRun.open(resumedConfig, true, List.of())) {
+            assertEquals(3, run.firstRound());
+            run.run();
+          }
+        });
+    RunFiles.assertSameRun(whole, resumed, ROUNDS);
+    List<RoundMetrics> rows = RunStore.open(whole).metrics();
+    assertEquals(
+        List.of(0L, 1L, 1L),
+        rows.stream().map(RoundMetrics::staleness).toList(),
+        "round r trains on version r - 2's samples once there is one");
+    assertEquals(
+        List.of(1L, 1L, 2L),
+        rows.stream().map(RoundMetrics::sampledVersion).toList(),
+        "rounds 1 and 2 sample the base, round 3 round 1's push");
+  }
+
+  /** Starts {@code count} policy replicas of the test policy; their targets as a YAML list. */
+  private String startPolicyReplicas(int count) {
+    List<String> targets = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ServerProcess server =
+          ServerProcess.start(
+              "policy-" + i,
+              "dev.ncalign.policy.Main",
+              List.of("--model", TestAssets.policy().toString()),
+              tmp.resolve("logs").resolve("policy-" + i + ".log"),
+              Duration.ofMinutes(3));
+      replicas.add(server);
+      targets.add("'" + server.target() + "'");
     }
+    return "[" + String.join(", ", targets) + "]";
+  }
+
+  private static void run(RunConfig config) {
+    try (AlignmentRun run = AlignmentRun.open(config, false, List.of())) {
+      run.run();
+    }
+  }
+
+  /** Runs {@code work} while a thread burns CPU and forces collections. */
+  private static void underLoad(Runnable work) throws InterruptedException {
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread burner = new Thread(() -> burn(stop), "cpu-burner");
+    burner.setDaemon(true);
+    burner.start();
     try {
-      for (String config : configs) {
-        try (AlignmentRun run =
-            AlignmentRun.open(ConfigLoader.parse(config, List.of()), false, List.of())) {
-          run.run();
-        }
-      }
+      work.run();
     } finally {
       stop.set(true);
-      for (Thread t : load) {
-        t.join();
-      }
-    }
-    for (Path dir : dirs.subList(1, dirs.size())) {
-      assertEquals(
-          Files.readString(dirs.get(0).resolve("samples.jsonl")),
-          Files.readString(dir.resolve("samples.jsonl")),
-          "samples.jsonl of " + dir);
-      assertEquals(
-          withoutTimings(dirs.get(0).resolve("metrics.jsonl")),
-          withoutTimings(dir.resolve("metrics.jsonl")),
-          "metrics.jsonl of " + dir + " without timing keys");
+      burner.join();
     }
   }
 
@@ -86,15 +139,5 @@ class ReproducibleRunTest {
     if (sink == 42) {
       System.out.println(sink);
     }
-  }
-
-  private static List<String> withoutTimings(Path metrics) throws IOException {
-    List<String> rows = new ArrayList<>();
-    for (String line : Files.readAllLines(metrics)) {
-      ObjectNode row = (ObjectNode) JSON.readTree(line);
-      row.remove(TIMING_KEYS);
-      rows.add(row.toString());
-    }
-    return rows;
   }
 }

@@ -52,6 +52,8 @@ public final class ConfigValidator {
     check(s.topP() > 0 && s.topP() <= 1, "sampling.top_p", "in (0, 1]", s.topP());
     atLeast(s.topK(), 0, "sampling.top_k");
 
+    atLeast(present(c.loop(), "loop").maxStaleness(), 0, "loop.max_staleness");
+
     RunConfig.Prompts p = present(c.prompts(), "prompts");
     if (p.file() == null) {
       throw new ConfigException(

@@ -24,6 +24,7 @@ public record RunConfig(
     Optimizer optimizer,
     Lora lora,
     Sampling sampling,
+    Loop loop,
     Prompts prompts,
     Offline offline,
     Clients clients,
@@ -77,6 +78,15 @@ public record RunConfig(
   /** What each online round samples. */
   public record Sampling(
       int promptsPerRound, int k, int maxNewTokens, double temperature, double topP, int topK) {}
+
+  /**
+   * How online rounds overlap. With {@code maxStaleness} N = 0 each round samples the version the
+   * previous round pushed; with N &ge; 1 round r samples the version pushed by round r − 1 − N, so
+   * sampling and scoring of the next rounds run while the learner trains. Which version a round
+   * samples is fixed by N and r, never by timing, so same seed, same run, and resume, hold for
+   * every N. Offline runs read a fixed dataset and ignore it.
+   */
+  public record Loop(int maxStaleness) {}
 
   /**
    * Where prompts come from: a JSONL file of {@code {"prompt": ...}} lines, or with {@code chat}
@@ -136,6 +146,7 @@ public record RunConfig(
         new Optimizer(2.0e-4, 0.0, 2, 1.0, 2, 2048, 1, LrSchedule.COSINE),
         new Lora(0, 16, 0.0, LoraConfig.KNOWN_TARGETS),
         new Sampling(16, 4, 24, 1.0, 1.0, 0),
+        new Loop(0),
         new Prompts(Path.of(".ncalign/assets/prompts.jsonl"), 16, 2, false),
         new Offline(null, 4),
         new Clients(60, 3, 60, null, "auto"),

@@ -2,6 +2,7 @@ package dev.ncalign.orchestrator.loop;
 
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.FiniteWeights;
+import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.orchestrator.client.Published;
 import dev.ncalign.orchestrator.client.WeightPublisher;
 import dev.ncalign.orchestrator.config.Mode;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,8 +30,11 @@ import org.slf4j.LoggerFactory;
  * {@link WeightPublisher} {@link Published} → the held-out evaluation when due → the metrics row
  * built from those; then a checkpoint when due.
  *
- * <p>Every random choice of round r depends only on (seed, r), so a run resumed from a checkpoint
- * replays exactly what the interrupted run would have done.
+ * <p>Rollouts come from a {@link RolloutPipeline}: with {@code loop.max_staleness} N ≥ 1 the next
+ * rounds are sampled and scored while the learner trains, each on a version fixed by N and its
+ * round number. Every random choice of round r depends only on (seed, r), and a checkpoint carries
+ * the rollouts sampled ahead of it, so a run resumed from a checkpoint replays exactly what the
+ * interrupted run would have done.
  */
 public final class AlignmentLoop {
   /** Name of the optimizer state inside a checkpoint directory. */
@@ -71,42 +76,86 @@ public final class AlignmentLoop {
     this.listeners = new CopyOnWriteArrayList<>(listeners);
   }
 
-  /** Runs rounds {@code first} to {@code settings.rounds()}, inclusive. */
+  /** Runs rounds {@code first} to {@code settings.rounds()}, inclusive, from a fresh start. */
   public void run(int first) {
-    for (int round = first; round <= settings.rounds(); round++) {
-      runRound(round);
+    run(first, Map.of());
+  }
+
+  /**
+   * Runs rounds {@code first} to {@code settings.rounds()}, inclusive; {@code ahead} holds the
+   * rollouts a resumed checkpoint carried for the rounds sampled ahead of it ({@link
+   * #rolloutsAhead}).
+   */
+  public void run(int first, Map<Integer, Rollout> ahead) {
+    try (RolloutPipeline rollouts =
+        new RolloutPipeline(source, settings.maxStaleness(), first, settings.rounds(), ahead)) {
+      for (int round = first; round <= settings.rounds(); round++) {
+        runRound(round, rollouts);
+      }
     }
   }
 
-  /** One round, recorded; the policy replicas serve the updated weights when it returns. */
+  /**
+   * One round on its own, recorded; the policy replicas serve the updated weights when it returns.
+   */
   public RoundMetrics runRound(int round) {
+    try (RolloutPipeline rollouts = new RolloutPipeline(source, 0, round, round, Map.of())) {
+      return runRound(round, rollouts);
+    }
+  }
+
+  /**
+   * The rollouts saved in the checkpoint of round {@code checkpointRound} for the rounds it had
+   * sampled ahead (none with {@code loop.max_staleness} 0).
+   *
+   * @throws IllegalStateException if the checkpoint was written with another max_staleness
+   */
+  public static Map<Integer, Rollout> rolloutsAhead(
+      Path checkpoint, int maxStaleness, TextCodec codec) {
+    return RolloutsAhead.load(checkpoint, maxStaleness, codec);
+  }
+
+  private RoundMetrics runRound(int round, RolloutPipeline rollouts) {
+    long roundStart = System.nanoTime();
     learner.reseed(settings.seed() * 1_000_033L + round);
-    Rollout rollout = source.next(round);
+    RolloutPipeline.Taken taken = rollouts.take(round);
+    Rollout rollout = withinStaleness(round, taken.rollout());
     RewardBatch batch = rollout.batch();
+    long liveAtStart = publisher.liveVersion();
 
     long learnStart = System.nanoTime();
     RoundUpdate update = learner.update(batch);
     double learnSeconds = (System.nanoTime() - learnStart) / 1e9;
     requireFiniteWeights(round);
 
+    double waitBeforePush = rollouts.awaitSampledBefore(round);
     // Offline there is no sampled version: the push goes one above the live one.
     Published published =
         publisher.publish(
-            rollout.sampledVersion() == null ? publisher.liveVersion() : rollout.sampledVersion());
+            rollout.sampledVersion() == null ? liveAtStart : rollout.sampledVersion());
+    rollouts.published(round);
+    RoundRow.Evaluation evaluation = settings.evalDue(round) ? evaluate() : null;
     RoundMetrics metrics =
         RoundRow.of(
-            round,
-            mode,
-            rollout,
-            update,
-            learnSeconds,
-            learner.optimizer().steps(),
-            published,
-            settings.evalDue(round) ? evaluate() : null);
+                round,
+                mode,
+                rollout,
+                update,
+                learnSeconds,
+                learner.optimizer().steps(),
+                published,
+                evaluation)
+            .staleness(
+                rollout.sampledVersion() == null ? null : liveAtStart - rollout.sampledVersion())
+            .learnerWaitSeconds(taken.learnerWaitSeconds() + waitBeforePush)
+            .samplerWaitSeconds(taken.samplerWaitSeconds())
+            .evalSeconds(evaluation == null ? 0 : evaluation.seconds())
+            .roundSeconds((System.nanoTime() - roundStart) / 1e9)
+            .build();
     store.appendMetrics(metrics);
     store.appendSamples(SampleRecord.of(round, batch));
     if (round % settings.checkpointEvery() == 0 || round == settings.rounds()) {
-      checkpoint(round);
+      checkpoint(round, rollouts.sampledAhead(round));
     }
     LOG.info(
         "round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {} pushed {} bytes",
@@ -125,15 +174,36 @@ public final class AlignmentLoop {
   }
 
   /**
+   * The rollout itself, unless it was sampled from a version more than {@code max_staleness} behind
+   * the live one (a replica that fell behind): then the round is sampled again, now.
+   */
+  private Rollout withinStaleness(int round, Rollout rollout) {
+    Long sampled = rollout.sampledVersion();
+    long live = publisher.liveVersion();
+    if (sampled == null || sampled >= live - settings.maxStaleness()) {
+      return rollout;
+    }
+    LOG.warn(
+        "round {} was sampled from version {}, more than loop.max_staleness {} behind live"
+            + " version {}: sampling it again",
+        round,
+        sampled,
+        settings.maxStaleness(),
+        live);
+    return source.next(round);
+  }
+
+  /**
    * Fresh samples of the updated policy on held-out prompts: their mean reward, and the one KL the
    * run reports, KL(π_θ‖π_ref) of the updated policy estimated on those samples. Both modes measure
    * it the same way, so online and offline KLs compare; it is NaN when sampling is not plain π_θ
    * sampling, where the mean log-ratio of the samples is not a KL estimate.
    */
   private RoundRow.Evaluation evaluate() {
+    long start = System.nanoTime();
     RewardBatch evaluation = evaluator.evaluate(settings.evalCount());
     double kl = evaluator.samplesPolicyAsIs() ? learner.kl(evaluation) : Double.NaN;
-    return new RoundRow.Evaluation(evaluation.meanReward(), kl);
+    return new RoundRow.Evaluation(evaluation.meanReward(), kl, (System.nanoTime() - start) / 1e9);
   }
 
   /**
@@ -161,9 +231,10 @@ public final class AlignmentLoop {
     listeners.add(listener);
   }
 
-  private void checkpoint(int round) {
+  private void checkpoint(int round, Map<Integer, Rollout> ahead) {
     Path dir = store.checkpointDir(round);
     PolicyWeights.save(policy, dir);
+    RolloutsAhead.save(dir, settings.maxStaleness(), ahead);
     try {
       learner.optimizer().save(dir.resolve(OPTIMIZER_FILE));
     } catch (IOException e) {

@@ -22,6 +22,7 @@ import dev.ncalign.orchestrator.source.OfflineDataset;
 import dev.ncalign.orchestrator.source.OnlineSampler;
 import dev.ncalign.orchestrator.source.OnlineSource;
 import dev.ncalign.orchestrator.source.PromptSet;
+import dev.ncalign.orchestrator.source.Rollout;
 import dev.ncalign.orchestrator.store.RunState;
 import dev.ncalign.orchestrator.store.RunStore;
 import dev.ncalign.orchestrator.train.Learner;
@@ -32,6 +33,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -51,6 +53,7 @@ public final class AlignmentRun implements AutoCloseable {
   private final PromptSet prompts;
   private final AlignmentLoop loop;
   private final int firstRound;
+  private final Map<Integer, Rollout> ahead;
 
   private AlignmentRun(RunConfig config, boolean resume, List<RoundListener> listeners) {
     this.store = RunStore.open(config.run().dir());
@@ -105,7 +108,8 @@ public final class AlignmentRun implements AutoCloseable {
               config.run().checkpointEvery(),
               config.prompts().evalEvery(),
               config.prompts().evalCount(),
-              config.run().seed());
+              config.run().seed(),
+              maxStaleness(config));
       loop =
           new AlignmentLoop(
               config.mode(),
@@ -118,6 +122,10 @@ public final class AlignmentRun implements AutoCloseable {
               settings,
               listeners);
       firstRound = state.map(s -> s.lastCompletedRound() + 1).orElse(1);
+      ahead =
+          checkpoint
+              .map(dir -> AlignmentLoop.rolloutsAhead(dir, maxStaleness(config), policy.codec()))
+              .orElse(Map.of());
     } catch (IOException e) {
       close();
       throw new UncheckedIOException("cannot resume from " + config.run().dir(), e);
@@ -137,7 +145,7 @@ public final class AlignmentRun implements AutoCloseable {
 
   /** Runs every remaining round. */
   public void run() {
-    loop.run(firstRound);
+    loop.run(firstRound, ahead);
   }
 
   /** The first round {@link #run()} will run (1 for a fresh run). */
@@ -234,6 +242,11 @@ public final class AlignmentRun implements AutoCloseable {
               + wanted);
     }
     return base.withAdapter(adapter);
+  }
+
+  /** {@code loop.max_staleness} online; offline batches come from a dataset, nothing to overlap. */
+  private static int maxStaleness(RunConfig config) {
+    return config.mode() == Mode.ONLINE ? config.loop().maxStaleness() : 0;
   }
 
   /** Learner settings; the schedule's length estimates the optimizer steps of the whole run. */

@@ -23,10 +23,12 @@ final class RoundRow {
    *
    * @param reward mean reward of the fresh samples
    * @param kl KL(π_θ‖π_ref) estimate on them, NaN when they were not π_θ's own samples
+   * @param seconds wall time of sampling, scoring and estimating
    */
-  record Evaluation(double reward, double kl) {}
+  record Evaluation(double reward, double kl, double seconds) {}
 
-  static RoundMetrics of(
+  /** The row's builder with everything the round's record says; the loop adds its timings. */
+  static RoundMetrics.Builder of(
       int round,
       Mode mode,
       Rollout rollout,
@@ -68,8 +70,7 @@ final class RoundRow {
         .pushSeconds(published.seconds())
         .pushBytes(published.bytes())
         .tokensPerSecond(rollout.tokensPerSecond())
-        .evalReward(evaluation == null ? null : evaluation.reward())
-        .build();
+        .evalReward(evaluation == null ? null : evaluation.reward());
   }
 
   private static double orNaN(DoubleSummaryStatistics stats, double value) {

@@ -32,6 +32,16 @@ import dev.ncalign.orchestrator.config.Mode;
  * @param tokensPerSecond generated tokens per second of generation time
  * @param evalReward mean reward on the held-out prompts, when the round evaluated them; null
  *     otherwise
+ * @param staleness the live version when the round's training started minus the version its
+ *     responses were sampled from: 0 in the synchronous loop, at most {@code loop.max_staleness}
+ *     when sampling runs ahead; null offline
+ * @param learnerWaitSeconds wall time the learner spent waiting for this round's rollout and,
+ *     before its push, for the rollouts sampled ahead on the version it replaces
+ * @param samplerWaitSeconds wall time the sampler spent waiting for the version this round samples
+ *     from to go live
+ * @param evalSeconds wall time of the held-out evaluation (0 when the round did not evaluate)
+ * @param roundSeconds wall time of the round on the learner's side, from waiting for its rollout to
+ *     its row being written (a checkpoint written after the row is not included)
  */
 @JsonDeserialize(builder = RoundMetrics.Builder.class)
 public record RoundMetrics(
@@ -60,7 +70,12 @@ public record RoundMetrics(
     double pushSeconds,
     long pushBytes,
     double tokensPerSecond,
-    Double evalReward) {
+    Double evalReward,
+    Long staleness,
+    double learnerWaitSeconds,
+    double samplerWaitSeconds,
+    double evalSeconds,
+    double roundSeconds) {
 
   public static Builder builder() {
     return new Builder();
@@ -96,6 +111,11 @@ public record RoundMetrics(
     private long pushBytes;
     private double tokensPerSecond;
     private Double evalReward;
+    private Long staleness;
+    private double learnerWaitSeconds;
+    private double samplerWaitSeconds;
+    private double evalSeconds;
+    private double roundSeconds;
 
     public Builder round(int v) {
       round = v;
@@ -236,6 +256,31 @@ public record RoundMetrics(
       return this;
     }
 
+    public Builder staleness(Long v) {
+      staleness = v;
+      return this;
+    }
+
+    public Builder learnerWaitSeconds(double v) {
+      learnerWaitSeconds = v;
+      return this;
+    }
+
+    public Builder samplerWaitSeconds(double v) {
+      samplerWaitSeconds = v;
+      return this;
+    }
+
+    public Builder evalSeconds(double v) {
+      evalSeconds = v;
+      return this;
+    }
+
+    public Builder roundSeconds(double v) {
+      roundSeconds = v;
+      return this;
+    }
+
     public RoundMetrics build() {
       Long sampled = sampledVersion;
       long live;
@@ -273,7 +318,12 @@ public record RoundMetrics(
           pushSeconds,
           pushBytes,
           tokensPerSecond,
-          evalReward);
+          evalReward,
+          staleness,
+          learnerWaitSeconds,
+          samplerWaitSeconds,
+          evalSeconds,
+          roundSeconds);
     }
   }
 }

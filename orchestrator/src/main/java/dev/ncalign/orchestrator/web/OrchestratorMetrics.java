@@ -40,6 +40,7 @@ public final class OrchestratorMetrics implements RoundListener {
   private volatile ReplicaStatus replicaStatus = ReplicaStatus.none();
   private volatile long liveVersion;
   private volatile double lastMeanReward = Double.NaN;
+  private volatile double staleness = Double.NaN;
 
   public OrchestratorMetrics() {
     rounds =
@@ -65,7 +66,19 @@ public final class OrchestratorMetrics implements RoundListener {
             .classicOnly()
             .withoutExemplars()
             .register(registry.getPrometheusRegistry());
-    phases = List.of(phase("generate"), phase("score"), phase("learn"), phase("push"));
+    phases =
+        List.of(
+            phase("generate"),
+            phase("score"),
+            phase("learner_wait"),
+            phase("learn"),
+            phase("push"),
+            phase("eval"));
+    Gauge.builder("ncalign.round.staleness", this, m -> m.staleness)
+        .description(
+            "Versions between the live policy when the last round's training started and the one"
+                + " its samples came from")
+        .register(registry);
     Gauge.builder("ncalign.policy.live.version", this, m -> m.liveVersion)
         .description("Policy version the replicas serve after the last round")
         .register(registry);
@@ -136,8 +149,10 @@ public final class OrchestratorMetrics implements RoundListener {
     double[] seconds = {
       metrics.generateSeconds(),
       metrics.scoreSeconds(),
+      metrics.learnerWaitSeconds(),
       metrics.learnSeconds(),
-      metrics.pushSeconds()
+      metrics.pushSeconds(),
+      metrics.evalSeconds()
     };
     for (int i = 0; i < seconds.length; i++) {
       phases.get(i).record(Duration.ofNanos(Math.round(seconds[i] * 1e9)));
@@ -147,6 +162,7 @@ public final class OrchestratorMetrics implements RoundListener {
   private void updateGauges(RoundMetrics metrics) {
     liveVersion = metrics.liveVersion();
     lastMeanReward = metrics.meanReward();
+    staleness = metrics.staleness() == null ? Double.NaN : metrics.staleness();
   }
 
   /** The Prometheus text exposition of every meter. */

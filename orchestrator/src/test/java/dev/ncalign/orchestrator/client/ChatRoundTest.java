@@ -89,7 +89,7 @@ class ChatRoundTest {
               WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
               new HeldOutEvaluator(sampler, set, 1),
               RunStore.open(dir.resolve("run")),
-              new LoopSettings(1, 1, 0, 0, 3),
+              new LoopSettings(1, 1, 0, 0, 3, 0),
               List.of());
       RoundMetrics row = loop.runRound(1);
 

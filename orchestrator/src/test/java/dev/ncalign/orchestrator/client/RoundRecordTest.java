@@ -91,17 +91,9 @@ class RoundRecordTest {
   void anUpdateThatLeavesNonFiniteWeightsStopsTheRunBeforeAnyPushOrCheckpoint() throws Exception {
     try (OneRound one = new OneRound()) {
       Rollout rollout = one.sampler.sample(one.texts, 5);
-      AlignmentLoop loop =
-          one.loop(
-              round -> {
-                // A weight gone bad, as a diverging update would leave it.
-                one.policy
-                    .parameters()
-                    .get("model.norm.weight")
-                    .getArray()
-                    .set(new NDIndex("0"), Float.NaN);
-                return rollout;
-              });
+      AlignmentLoop loop = one.loop(round -> rollout);
+      // A weight gone bad, as a diverging update would leave it (the update cannot repair it).
+      one.policy.parameters().get("model.norm.weight").getArray().set(new NDIndex("0"), Float.NaN);
 
       IllegalStateException stopped =
           assertThrows(IllegalStateException.class, () -> loop.runRound(1));
@@ -145,7 +137,7 @@ class RoundRecordTest {
           WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
           new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
           RunStore.open(dir),
-          new LoopSettings(1, 1, 0, 0, 1),
+          new LoopSettings(1, 1, 0, 0, 1, 0),
           List.of());
     }
 

@@ -105,6 +105,8 @@ class DashboardApiTest {
     assertMetric(text, "ncalign_reward_bucket{le=\"+Inf\"}", finite);
     assertMetric(text, "ncalign_round_phase_seconds_count{phase=\"learn\"}", 3);
     assertMetric(text, "ncalign_round_phase_seconds_sum{phase=\"generate\"}", 1.5);
+    assertMetric(text, "ncalign_round_phase_seconds_sum{phase=\"learner_wait\"}", 0.3);
+    assertMetric(text, "ncalign_round_staleness", 1);
   }
 
   @Test

@@ -121,6 +121,7 @@ class DashboardBrowserTest {
     assertEquals(
         "0.450", browser.findElement(By.id("eval-reward")).getText(), "round 4's eval, the latest");
     assertEquals("1.5 MiB", browser.findElement(By.id("last-push-bytes")).getText());
+    assertEquals("1", browser.findElement(By.id("last-staleness")).getText(), "round 5's");
     List<?> sampleRows = browser.findElements(By.cssSelector("#samples tbody tr"));
     assertEquals(5 * Rounds.PROMPTS * Rounds.K, sampleRows.size());
     assertEquals(

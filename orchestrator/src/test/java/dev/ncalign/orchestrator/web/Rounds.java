@@ -49,6 +49,8 @@ final class Rounds {
         .learnSeconds(0.3 + 0.01 * r)
         .pushSeconds(0.05)
         .pushBytes(1_572_864L)
+        .staleness((long) r % 2)
+        .learnerWaitSeconds(0.1)
         .tokensPerSecond(150)
         .evalReward(r % 2 == 0 ? 0.1 * r + 0.05 : null)
         .build();
