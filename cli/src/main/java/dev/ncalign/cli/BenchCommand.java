@@ -1,25 +1,44 @@
 package dev.ncalign.cli;
 
+import dev.ncalign.bench.LoopBenchmark;
 import dev.ncalign.lm.bench.CacheVsRecompute;
 import dev.ncalign.lm.bench.GenerationBenchmark;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * {@code ncalign bench}: generation at the Qwen2.5-0.5B shape (tokens/s, load time, peak RSS per
- * request size) and the KV cache against recomputing the prefix on the demo-size model.
+ * {@code ncalign bench [SUITE...]}: the project's speed and memory figures, each measured side by
+ * side in one run, results as JSON, Markdown and plots under {@code --out}.
  */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description =
-        "Benchmark generation: a Qwen2.5-0.5B-shaped random model (BF16, written once) samples"
-            + " P x K completions per size in a fresh JVM; then KV cache vs recompute on the demo"
-            + " model size. Results go to --out as JSON, Markdown and SVG.")
+    description = {
+      "Benchmark suites (default: all):",
+      "  generation  Generate at the Qwen2.5-0.5B shape (random BF16 model, written once), one"
+          + " fresh JVM per size",
+      "  kv          KV-cache sampling vs recomputing the prefix, tokens/s against batch size",
+      "  loop        demo rounds: orchestrator overhead, max_staleness 0 vs 1",
+      "Results go to --out as JSON, Markdown and SVG/PNG."
+    })
 final class BenchCommand implements Callable<Integer> {
+  /** The suites, in the order {@code all} runs them (cheap and load-sensitive first). */
+  enum Suite {
+    kv,
+    loop,
+    generation
+  }
+
+  @Parameters(
+      arity = "0..*",
+      description = "suites to run: ${COMPLETION-CANDIDATES}, or none for all")
+  List<Suite> suites = List.of();
+
   @Option(
       names = "--out",
       defaultValue = "docs/bench",
@@ -61,17 +80,36 @@ final class BenchCommand implements Callable<Integer> {
       description = "batch sizes of the KV-cache comparison (default: ${DEFAULT-VALUE})")
   List<Integer> batches;
 
-  @Option(names = "--skip-0.5b", description = "only the KV-cache comparison")
-  boolean skipLarge;
+  @Option(
+      names = "--rounds",
+      defaultValue = "20",
+      description = "demo rounds per run of the loop suite (default: ${DEFAULT-VALUE})")
+  int rounds;
+
+  @Option(
+      names = "--assets",
+      defaultValue = ".ncalign/assets",
+      description = "demo model cache for the loop suite (default: ${DEFAULT-VALUE})")
+  Path assets;
 
   @Override
   public Integer call() {
-    if (!skipLarge) {
-      GenerationBenchmark.run(
-          new GenerationBenchmark.Options(modelDir, out, newTokens, prompts, k, threads),
-          System.out::println);
+    EnumSet<Suite> selected =
+        suites.isEmpty() ? EnumSet.allOf(Suite.class) : EnumSet.copyOf(suites);
+    for (Suite suite : selected) {
+      System.out.println("== " + suite);
+      switch (suite) {
+        case kv -> CacheVsRecompute.run(out, batches, System.out::println);
+        case loop ->
+            LoopBenchmark.run(
+                new LoopBenchmark.Options(Path.of("configs/demo.yaml"), assets, out, rounds),
+                System.out::println);
+        case generation ->
+            GenerationBenchmark.run(
+                new GenerationBenchmark.Options(modelDir, out, newTokens, prompts, k, threads),
+                System.out::println);
+      }
     }
-    CacheVsRecompute.run(out, batches, System.out::println);
     System.out.println("results in " + out);
     return 0;
   }
