@@ -31,6 +31,7 @@ import dev.ncalign.orchestrator.train.ScoredResponse;
 import dev.ncalign.proto.v1.FinishReason;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,6 +105,27 @@ class RoundRecordTest {
     }
   }
 
+  @Test
+  void aBatchFromAVersionOlderThanTheStalenessAllowsIsSampledAgain() throws Exception {
+    try (OneRound one = new OneRound()) {
+      Rollout rollout = one.sampler.sample(one.texts, 5);
+      AtomicInteger calls = new AtomicInteger();
+      // The replica answers from version 1 while the learner believes version 3 is live.
+      AlignmentLoop loop =
+          one.loop(
+              round -> {
+                calls.incrementAndGet();
+                return rollout;
+              },
+              3);
+
+      RoundMetrics row = loop.runRound(1);
+
+      assertEquals(2, calls.get(), "the stale batch was sampled again");
+      assertEquals(2L, row.staleness(), "the second batch is what it is: trained on, and reported");
+    }
+  }
+
   /** A fake policy and reward replica, a real tiny policy and its NCA learner, for one round. */
   private final class OneRound implements AutoCloseable {
     final FakePolicy fake = new FakePolicy("a", 0);
@@ -129,12 +151,16 @@ class RoundRecordTest {
     }
 
     AlignmentLoop loop(BatchSource source) {
+      return loop(source, 1);
+    }
+
+    AlignmentLoop loop(BatchSource source, long liveVersion) {
       return new AlignmentLoop(
           Mode.ONLINE,
           source,
           learner,
           policy,
-          WeightPublisher.at(policyClient, policy::writeSafetensors, 1),
+          WeightPublisher.at(policyClient, policy::writeSafetensors, liveVersion),
           new HeldOutEvaluator(sampler, PromptSet.split(texts), 1),
           RunStore.open(dir),
           new LoopSettings(1, 1, 0, 0, 1, 0),
