@@ -221,7 +221,8 @@ public final class LoopBenchmark {
     return md.toString();
   }
 
-  private static void deleteRecursively(Path dir) {
+  /** Deletes {@code dir} and everything under it, if it exists. */
+  static void deleteRecursively(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

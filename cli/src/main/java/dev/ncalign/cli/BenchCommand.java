@@ -1,6 +1,7 @@
 package dev.ncalign.cli;
 
 import dev.ncalign.bench.LoopBenchmark;
+import dev.ncalign.bench.RoundAtScaleBenchmark;
 import dev.ncalign.lm.bench.CacheVsRecompute;
 import dev.ncalign.lm.bench.GenerationBenchmark;
 import java.nio.file.Path;
@@ -24,6 +25,8 @@ import picocli.CommandLine.Parameters;
           + " fresh JVM per size",
       "  kv          KV-cache sampling vs recomputing the prefix, tokens/s against batch size",
       "  loop        demo rounds: orchestrator overhead, max_staleness 0 vs 1",
+      "  rounds      two online rounds at the 0.5B shape, full and LoRA: round time, push,"
+          + " peak memory of every process",
       "Results go to --out as JSON, Markdown and SVG/PNG."
     })
 final class BenchCommand implements Callable<Integer> {
@@ -31,7 +34,8 @@ final class BenchCommand implements Callable<Integer> {
   enum Suite {
     kv,
     loop,
-    generation
+    generation,
+    rounds
   }
 
   @Parameters(
@@ -103,6 +107,10 @@ final class BenchCommand implements Callable<Integer> {
         case loop ->
             LoopBenchmark.run(
                 new LoopBenchmark.Options(Path.of("configs/demo.yaml"), assets, out, rounds),
+                System.out::println);
+        case rounds ->
+            RoundAtScaleBenchmark.run(
+                new RoundAtScaleBenchmark.Options(modelDir, assets, out, "12g"),
                 System.out::println);
         case generation ->
             GenerationBenchmark.run(
