@@ -19,10 +19,7 @@ class LoopBenchmarkTest {
 
   @Test
   void measuresOverheadAndStalenessOnTheDemoConfig() throws Exception {
-    Path assets = Files.createDirectories(tmp.resolve("assets"));
-    Files.createSymbolicLink(assets.resolve("policy-base"), TestAssets.policy());
-    Files.createSymbolicLink(assets.resolve("reward"), TestAssets.reward());
-    Files.copy(TestAssets.prompts(), assets.resolve("prompts.jsonl"));
+    Path assets = TestAssets.asDemoAssets(tmp);
     Path out = tmp.resolve("bench");
     List<String> progress = new ArrayList<>();
 

@@ -52,6 +52,23 @@ final class TestAssets {
   }
 
   /**
+   * A demo asset directory ({@code policy-base/}, {@code reward/}, {@code prompts.jsonl}, as {@code
+   * DemoAssets.ensure} expects) under {@code parent}, holding these test models instead of the
+   * demo's, so that commands built on the demo run on them.
+   */
+  static Path asDemoAssets(Path parent) {
+    try {
+      Path assets = Files.createDirectories(parent.resolve("assets"));
+      Files.createSymbolicLink(assets.resolve("policy-base"), policy());
+      Files.createSymbolicLink(assets.resolve("reward"), reward());
+      Files.copy(prompts(), assets.resolve("prompts.jsonl"));
+      return assets;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
    * YAML of a short run on these models in {@code runDir}; {@code extra} is appended (more keys).
    */
   static String config(Path runDir, String mode, int rounds, String extra) {
