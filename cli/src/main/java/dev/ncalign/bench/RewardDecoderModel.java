@@ -166,34 +166,10 @@ final class RewardDecoderModel {
     int headDim = dim / spec.heads();
     float scale = (float) (1 / Math.sqrt(dim));
     String a = norm(g, x, dim, name + ".attn_norm");
-    String heads = g.longs(name + ".heads_shape", 0, 0, spec.heads(), headDim);
-    String q =
-        split(
-            g,
-            g.op("MatMul", List.of(a, g.weight(name + ".q", random, scale, dim, dim))),
-            heads,
-            0,
-            2,
-            1,
-            3);
-    String kT =
-        split(
-            g,
-            g.op("MatMul", List.of(a, g.weight(name + ".k", random, scale, dim, dim))),
-            heads,
-            0,
-            2,
-            3,
-            1);
-    String v =
-        split(
-            g,
-            g.op("MatMul", List.of(a, g.weight(name + ".v", random, scale, dim, dim))),
-            heads,
-            0,
-            2,
-            1,
-            3);
+    // Queries and values as [B, H, T, D/H]; keys already transposed to [B, H, D/H, T].
+    String q = heads(g, a, name + ".q", spec, random, 0, 2, 1, 3);
+    String kT = heads(g, a, name + ".k", spec, random, 0, 2, 3, 1);
+    String v = heads(g, a, name + ".v", spec, random, 0, 2, 1, 3);
     String logits =
         g.op(
             "Add",
@@ -231,9 +207,16 @@ final class RewardDecoderModel {
     return g.op("Add", List.of(h, down));
   }
 
-  /** [B, T, D] → [B, T, H, D/H] → transposed by {@code perm}. */
-  private static String split(RewardOnnxGraph g, String x, String heads, long... perm) {
-    return g.op("Transpose", List.of(g.op("Reshape", List.of(x, heads))), attribute("perm", perm));
+  /** A projection of {@code x} [B, T, D] split into heads [B, T, H, D/H], transposed by perm. */
+  private static String heads(
+      RewardOnnxGraph g, String x, String weight, Spec spec, Random random, long... perm) {
+    int dim = spec.dim();
+    String projected =
+        g.op(
+            "MatMul", List.of(x, g.weight(weight, random, (float) (1 / Math.sqrt(dim)), dim, dim)));
+    String shape = g.longs(weight + ".heads_shape", 0, 0, spec.heads(), dim / spec.heads());
+    return g.op(
+        "Transpose", List.of(g.op("Reshape", List.of(projected, shape))), attribute("perm", perm));
   }
 
   private static String norm(RewardOnnxGraph g, String x, int dim, String name) {

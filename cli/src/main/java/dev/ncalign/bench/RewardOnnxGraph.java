@@ -7,16 +7,13 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -40,17 +37,12 @@ final class RewardOnnxGraph {
 
   /** An INT64 or FLOAT graph input or output of the given rank, every dimension named. */
   private static ValueInfoProto value(String name, DataType type, int rank) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    TypeProto.Tensor.Builder tensor = TypeProto.Tensor.newBuilder().setElemType(type.getNumber());
     for (int i = 0; i < rank; i++) {
-      shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimParam(name + "_dim" + i));
+      tensor.getShapeBuilder().addDimBuilder().setDimParam(name + "_dim" + i);
     }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder().setElemType(type.getNumber()).setShape(shape)))
-        .build();
+    TypeProto typeProto = TypeProto.newBuilder().setTensorType(tensor).build();
+    return ValueInfoProto.newBuilder().setName(name).setType(typeProto).build();
   }
 
   RewardOnnxGraph input(String name, DataType type, int rank) {
@@ -83,21 +75,16 @@ final class RewardOnnxGraph {
       count *= dim;
     }
     float[] values = new float[Math.toIntExact(count)];
-    java.util.Arrays.fill(values, value);
+    Arrays.fill(values, value);
     return floats(name, values, dims);
   }
 
   private String floats(String name, float[] values, long... dims) {
-    ByteBuffer bytes =
-        ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
-    TensorProto.Builder tensor =
-        TensorProto.newBuilder()
-            .setName(name)
-            .setDataType(DataType.FLOAT_VALUE)
-            .setRawData(ByteString.copyFrom(bytes.array()));
-    for (long dim : dims) {
-      tensor.addDims(dim);
+    TensorProto.Builder tensor = TensorProto.newBuilder().setName(name);
+    tensor.setDataType(DataType.FLOAT_VALUE);
+    tensor.addAllDims(Arrays.stream(dims).boxed().toList());
+    for (float value : values) {
+      tensor.addFloatData(value);
     }
     graph.addInitializer(tensor);
     return name;
@@ -144,36 +131,27 @@ final class RewardOnnxGraph {
     return output;
   }
 
+  private static AttributeProto.Builder named(String name, AttributeProto.AttributeType type) {
+    return AttributeProto.newBuilder().setName(name).setType(type);
+  }
+
   static AttributeProto attribute(String name, long value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.INT)
-        .setI(value)
-        .build();
+    return named(name, AttributeProto.AttributeType.INT).setI(value).build();
   }
 
   static AttributeProto attribute(String name, float value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.FLOAT)
-        .setF(value)
-        .build();
+    return named(name, AttributeProto.AttributeType.FLOAT).setF(value).build();
   }
 
   static AttributeProto attribute(String name, long[] values) {
-    AttributeProto.Builder attribute =
-        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-    for (long value : values) {
-      attribute.addInts(value);
-    }
-    return attribute.build();
+    return named(name, AttributeProto.AttributeType.INTS)
+        .addAllInts(Arrays.stream(values).boxed().toList())
+        .build();
   }
 
   /** A one-element float tensor attribute, as {@code ConstantOfShape} takes its fill value. */
   static AttributeProto tensorAttribute(String name, float value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.TENSOR)
+    return named(name, AttributeProto.AttributeType.TENSOR)
         .setT(
             TensorProto.newBuilder()
                 .setDataType(DataType.FLOAT_VALUE)
