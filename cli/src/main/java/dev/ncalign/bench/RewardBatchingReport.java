@@ -22,6 +22,9 @@ final class RewardBatchingReport {
   /** Series colours: one per arm in a model's plot, one per model and arm in the ratio plot. */
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
 
+  /** Issue 14's target on the 2-core machine: batching ≥ 3× one-by-one at 64 callers. */
+  static final double TARGET_RATIO = 3;
+
   private RewardBatchingReport() {}
 
   static void write(Path outDir, ObjectNode report) {
@@ -53,6 +56,13 @@ final class RewardBatchingReport {
         }
         Files.writeString(outDir.resolve("reward-batching-" + name + ".svg"), throughput.render());
       }
+      List<double[]> target = new ArrayList<>();
+      report
+          .get("models")
+          .get(0)
+          .get("points")
+          .forEach(p -> target.add(new double[] {p.get("callers").asDouble(), TARGET_RATIO}));
+      ratios.series("issue 14 target at 64 callers", "#999999", target);
       Files.writeString(outDir.resolve("reward-batching-ratio.svg"), ratios.render());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + outDir, e);
