@@ -84,9 +84,10 @@ final class RewardBatchingReport {
     StringBuilder md = new StringBuilder();
     md.append("| model | callers | one-by-one items/s | batched items/s | batched ÷ one-by-one |")
         .append(" no-wait items/s | no-wait ÷ one-by-one | mean batch (batched / no-wait) |")
+        .append(" best-repetition batched ÷ one-by-one |")
         .append(" one-by-one model busy | bound if the model were free |")
         .append(" items per CPU-s (one-by-one / batched / no-wait) |\n")
-        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (JsonNode model : report.get("models")) {
       for (JsonNode point : model.get("points")) {
         JsonNode one = point.get("one_by_one");
@@ -96,7 +97,8 @@ final class RewardBatchingReport {
         md.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %d | %.0f | %.0f | **%.2f×** | %.0f | **%.2f×** | %.1f / %.1f | %.0f%% | %s"
+                "| %s | %d | %.0f | %.0f | **%.2f×** | %.0f | **%.2f×** | %.1f / %.1f | %.2f× | %.0f%%"
+                    + " | %s"
                     + " | %.0f / %.0f / %.0f |%n",
                 model.get("name").asText(),
                 point.get("callers").asInt(),
@@ -107,6 +109,7 @@ final class RewardBatchingReport {
                 point.get("ratio_no_wait").asDouble(),
                 batched.get("mean_batch").asDouble(),
                 noWait.get("mean_batch").asDouble(),
+                point.get("ratio_best").asDouble(),
                 100 * one.get("model_busy").asDouble(),
                 bound.isNull() ? "—" : String.format(Locale.ROOT, "%.2f×", bound.asDouble()),
                 one.get("items_per_cpu_second").asDouble(),

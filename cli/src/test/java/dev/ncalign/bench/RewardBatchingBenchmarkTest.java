@@ -37,6 +37,9 @@ class RewardBatchingBenchmarkTest {
           assertEquals(1, a.get("repetitions").size(), where);
           assertTrue(a.get("items_per_second").asDouble() > 0, where + " " + arm);
           assertTrue(a.get("items_per_cpu_second").asDouble() > 0, where + " " + arm);
+          assertTrue(
+              a.get("items_per_second_best").asDouble() >= a.get("items_per_second").asDouble(),
+              where + " " + arm);
           assertTrue(a.get("model_busy").asDouble() > 0, where + " " + arm);
           assertTrue(a.get("model_busy").asDouble() <= 1.05, where + " " + arm);
           double batch = a.get("mean_batch").asDouble();
@@ -53,6 +56,12 @@ class RewardBatchingBenchmarkTest {
         assertEquals(
             point.get("batched_no_wait").get("items_per_second").asDouble() / oneByOne,
             point.get("ratio_no_wait").asDouble(),
+            1e-9,
+            where);
+        assertEquals(
+            point.get("batched").get("items_per_second_best").asDouble()
+                / point.get("one_by_one").get("items_per_second_best").asDouble(),
+            point.get("ratio_best").asDouble(),
             1e-9,
             where);
         JsonNode bound = point.get("model_free_bound");
