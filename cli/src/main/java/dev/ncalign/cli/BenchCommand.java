@@ -1,6 +1,7 @@
 package dev.ncalign.cli;
 
 import dev.ncalign.bench.LoopBenchmark;
+import dev.ncalign.bench.RewardBatchingBenchmark;
 import dev.ncalign.bench.RoundAtScaleBenchmark;
 import dev.ncalign.lm.bench.CacheVsRecompute;
 import dev.ncalign.lm.bench.GenerationBenchmark;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Parameters;
       "  generation  Generate at the Qwen2.5-0.5B shape (random BF16 model, written once), one"
           + " fresh JVM per size",
       "  kv          KV-cache sampling vs recomputing the prefix, tokens/s against batch size",
+      "  reward      reward server: dynamic batching vs one item per call at 1, 8, 64 callers",
       "  loop        demo rounds: orchestrator overhead, max_staleness 0 vs 1",
       "  rounds      two online rounds at the 0.5B shape, full and LoRA: round time, push,"
           + " peak memory of every process",
@@ -33,6 +35,7 @@ final class BenchCommand implements Callable<Integer> {
   /** The suites, in the order {@code all} runs them (cheap and load-sensitive first). */
   enum Suite {
     kv,
+    reward,
     loop,
     generation,
     rounds
@@ -104,6 +107,10 @@ final class BenchCommand implements Callable<Integer> {
       System.out.println("== " + suite);
       switch (suite) {
         case kv -> CacheVsRecompute.run(out, batches, System.out::println);
+        case reward ->
+            RewardBatchingBenchmark.run(
+                RewardBatchingBenchmark.Options.defaults(out, Path.of(".ncalign/bench/reward")),
+                System.out::println);
         case loop ->
             LoopBenchmark.run(
                 new LoopBenchmark.Options(Path.of("configs/demo.yaml"), assets, out, rounds),
