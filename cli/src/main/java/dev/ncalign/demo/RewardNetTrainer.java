@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -31,27 +30,27 @@ final class RewardNetTrainer {
     static Settings defaults() {
       return new Settings(16, 48, 32, 16, 64, 0.005f);
     }
+
+    /** These settings with another number of passes over the data. */
+    Settings withEpochs(int epochs) {
+      return new Settings(embeddingDim, channels, hidden, epochs, batchSize, learningRate);
+    }
   }
 
   private RewardNetTrainer() {}
 
   /**
    * Returns a net whose weights live in {@code manager}; data order and init come from {@code
-   * seed}. libtorch runs on one intra-op thread meanwhile (restored afterwards): the ops are tiny,
-   * and on a busy two-core machine two threads made each step about ten times slower.
+   * seed}. libtorch runs on one intra-op thread meanwhile ({@link SingleTorchThread}), so the same
+   * seed fits the same weights on any machine.
    */
   static RewardNet fit(
       NDManager manager, List<Target> data, int vocabularySize, Settings settings, long seed) {
-    int threads = JniUtils.getNumThreads();
-    JniUtils.setNumThreads(1);
-    try {
-      return fitOnCurrentThreads(manager, data, vocabularySize, settings, seed);
-    } finally {
-      JniUtils.setNumThreads(threads);
-    }
+    return SingleTorchThread.run(
+        () -> fitOnOneThread(manager, data, vocabularySize, settings, seed));
   }
 
-  private static RewardNet fitOnCurrentThreads(
+  private static RewardNet fitOnOneThread(
       NDManager manager, List<Target> data, int vocabularySize, Settings settings, long seed) {
     RewardNet net =
         RewardNet.initialise(

@@ -2,8 +2,8 @@ package dev.ncalign.lm.lora;
 
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.Safetensors;
+import dev.ncalign.lm.model.WeightArrays;
 import java.io.ByteArrayOutputStream;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -57,7 +57,7 @@ public final class TestAdapters {
                 for (int i = 0; i < values.length; i++) {
                   values[i] = (float) (random.nextGaussian() * 0.2);
                 }
-                p.getArray().set(FloatBuffer.wrap(values));
+                WeightArrays.copyInto(p.getArray(), values);
               }
             });
   }
