@@ -51,6 +51,12 @@ public final class DemoAssets {
    * @param sftEpochs passes of the SFT over them
    */
   record Budget(int rewardExamples, int rewardEpochs, int sftExamples, int sftEpochs) {
+    Budget {
+      if (rewardExamples < 1 || rewardEpochs < 1 || sftExamples < 1 || sftEpochs < 1) {
+        throw new IllegalArgumentException("every training budget must be at least 1: " + this);
+      }
+    }
+
     static final Budget FULL =
         new Budget(
             EmbeddedRewardModelBuilder.TRAINING_EXAMPLES,
@@ -93,24 +99,13 @@ public final class DemoAssets {
   }
 
   /**
-   * A random tiny model over the review vocabulary, fine-tuned on the SFT corpus on one libtorch
-   * thread ({@link SingleTorchThread}: the same seed gives the same bytes on any machine); written
+   * A random tiny model over the review vocabulary, fine-tuned on the SFT corpus; written
    * atomically.
    */
   static void buildPolicy(Path dir, Budget budget, Consumer<String> progress) throws IOException {
     Path work =
         Files.createTempDirectory(
             Files.createDirectories(dir.toAbsolutePath().getParent()), "policy-build");
-    Path tuned = SingleTorchThread.run(() -> fineTune(work, budget, progress));
-    Files.move(tuned, dir, StandardCopyOption.ATOMIC_MOVE);
-    DirectoryTrees.delete(work);
-  }
-
-  /**
-   * Writes the random initial model to {@code work/init} and returns {@code work/final}, the
-   * fine-tuned one.
-   */
-  private static Path fineTune(Path work, Budget budget, Consumer<String> progress) {
     Path init =
         TinyModelFactory.write(work.resolve("init"), ReviewCorpus.vocabulary(), POLICY_SPEC, SEED);
     try (CausalLm model = CausalLm.load(init, Engine.getInstance().defaultDevice())) {
@@ -136,7 +131,8 @@ public final class DemoAssets {
       }
       model.save(work.resolve("final"));
     }
-    return work.resolve("final");
+    Files.move(work.resolve("final"), dir, StandardCopyOption.ATOMIC_MOVE);
+    DirectoryTrees.delete(work);
   }
 
   /**

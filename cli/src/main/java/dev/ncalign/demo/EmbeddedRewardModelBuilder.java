@@ -45,7 +45,7 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
    * Bump when the data, architecture or training changes, so {@link #build} rebuilds old
    * directories.
    */
-  static final int FORMAT_VERSION = 3;
+  static final int FORMAT_VERSION = 4;
 
   /** Labelled examples the model is fitted on. */
   static final int TRAINING_EXAMPLES = 8000;

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -41,16 +42,21 @@ final class RewardNetTrainer {
 
   /**
    * Returns a net whose weights live in {@code manager}; data order and init come from {@code
-   * seed}. libtorch runs on one intra-op thread meanwhile ({@link SingleTorchThread}), so the same
-   * seed fits the same weights on any machine.
+   * seed}. libtorch runs on one intra-op thread meanwhile (restored afterwards): the ops are tiny,
+   * and on a busy two-core machine two threads made each step about ten times slower.
    */
   static RewardNet fit(
       NDManager manager, List<Target> data, int vocabularySize, Settings settings, long seed) {
-    return SingleTorchThread.run(
-        () -> fitOnOneThread(manager, data, vocabularySize, settings, seed));
+    int threads = JniUtils.getNumThreads();
+    JniUtils.setNumThreads(1);
+    try {
+      return fitOnCurrentThreads(manager, data, vocabularySize, settings, seed);
+    } finally {
+      JniUtils.setNumThreads(threads);
+    }
   }
 
-  private static RewardNet fitOnOneThread(
+  private static RewardNet fitOnCurrentThreads(
       NDManager manager, List<Target> data, int vocabularySize, Settings settings, long seed) {
     RewardNet net =
         RewardNet.initialise(

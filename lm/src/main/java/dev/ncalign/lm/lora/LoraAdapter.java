@@ -12,11 +12,11 @@ import dev.ncalign.lm.model.LinearAdapter;
 import dev.ncalign.lm.model.NoGrad;
 import dev.ncalign.lm.model.Safetensors;
 import dev.ncalign.lm.model.SafetensorsWriter;
+import dev.ncalign.lm.model.WeightArrays;
 import dev.ncalign.lm.model.WeightDType;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -76,7 +76,7 @@ public final class LoraAdapter implements LinearAdapter {
           a[i] = (random.nextFloat() * 2 - 1) * bound;
         }
         Parameter pa = parameter(manager, aName(module), aShape);
-        pa.getArray().set(FloatBuffer.wrap(a));
+        WeightArrays.copyInto(pa.getArray(), a);
         pairs.put(
             module, new Pair(pa, parameter(manager, bName(module), shapes.get(bName(module)))));
       }
@@ -104,10 +104,7 @@ public final class LoraAdapter implements LinearAdapter {
       shapes.forEach((name, shape) -> byName.put(name, parameter(manager, name, shape)));
       reader.forEachTensor(
           (info, data) -> {
-            NDArray target = byName.get(info.name()).getArray();
-            try (NoGrad ignored = NoGrad.enter()) {
-              target.set(Safetensors.toFloats(info, data));
-            }
+            WeightArrays.copyInto(byName.get(info.name()).getArray(), info, data);
           });
       Map<String, Pair> pairs = new LinkedHashMap<>();
       for (String module : LoraShapes.modules(shapes)) {

@@ -16,7 +16,7 @@ public final class WeightArrays {
    * Overwrites {@code target} (float32 or float16) with the tensor's values, converting the stored
    * dtype; the shape was checked by the caller.
    */
-  static void copyInto(NDArray target, Safetensors.TensorInfo info, ByteBuffer data) {
+  public static void copyInto(NDArray target, Safetensors.TensorInfo info, ByteBuffer data) {
     overwrite(
         target,
         scratch ->
