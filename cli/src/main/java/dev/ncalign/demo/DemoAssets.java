@@ -35,13 +35,35 @@ public final class DemoAssets {
   public static final TinyModelSpec POLICY_SPEC = new TinyModelSpec(64, 2, 4, 2, 192, 64);
 
   private static final long SEED = 2402_05369L;
-  private static final int SFT_EXAMPLES = 6000;
-  private static final int SFT_EPOCHS = 3;
   private static final int SFT_TOKEN_BUDGET = 1024;
   private static final float SFT_LR = 3e-3f;
 
   /** Where the two model directories and the prompt file are. */
   public record Paths(Path policyBase, Path reward, Path prompts) {}
+
+  /**
+   * How much each model trains: {@link #FULL} for the demo; tests build with a smaller one through
+   * the same code.
+   *
+   * @param rewardExamples labelled reviews the reward model is fitted on
+   * @param rewardEpochs passes of the reward fit over them
+   * @param sftExamples prompt and review pairs the base policy is fine-tuned on
+   * @param sftEpochs passes of the SFT over them
+   */
+  record Budget(int rewardExamples, int rewardEpochs, int sftExamples, int sftEpochs) {
+    Budget {
+      if (rewardExamples < 1 || rewardEpochs < 1 || sftExamples < 1 || sftEpochs < 1) {
+        throw new IllegalArgumentException("every training budget must be at least 1: " + this);
+      }
+    }
+
+    static final Budget FULL =
+        new Budget(
+            EmbeddedRewardModelBuilder.TRAINING_EXAMPLES,
+            RewardNetTrainer.Settings.defaults().epochs(),
+            6000,
+            3);
+  }
 
   private DemoAssets() {}
 
@@ -50,6 +72,11 @@ public final class DemoAssets {
    * progress.
    */
   public static Paths ensure(Path root, Consumer<String> progress) {
+    return ensure(root, Budget.FULL, progress);
+  }
+
+  /** {@link #ensure(Path, Consumer)} with the given training budget. */
+  static Paths ensure(Path root, Budget budget, Consumer<String> progress) {
     Paths paths =
         new Paths(
             root.resolve("policy-base"), root.resolve("reward"), root.resolve("prompts.jsonl"));
@@ -57,12 +84,13 @@ public final class DemoAssets {
       prompts(paths.prompts());
       if (!Files.exists(paths.reward().resolve("model.onnx"))) {
         progress.accept("building the embedded reward model in " + paths.reward());
-        EmbeddedRewardModelBuilder.build(paths.reward(), SEED);
+        EmbeddedRewardModelBuilder.build(
+            paths.reward(), SEED, budget.rewardExamples(), budget.rewardEpochs());
       }
       if (!Files.exists(paths.policyBase().resolve("model.safetensors"))) {
         progress.accept(
             "building the base policy (SFT on synthetic reviews) in " + paths.policyBase());
-        buildPolicy(paths.policyBase(), progress);
+        buildPolicy(paths.policyBase(), budget, progress);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot build the demo assets in " + root, e);
@@ -74,15 +102,15 @@ public final class DemoAssets {
    * A random tiny model over the review vocabulary, fine-tuned on the SFT corpus; written
    * atomically.
    */
-  static void buildPolicy(Path dir, Consumer<String> progress) throws IOException {
+  static void buildPolicy(Path dir, Budget budget, Consumer<String> progress) throws IOException {
     Path work =
         Files.createTempDirectory(
             Files.createDirectories(dir.toAbsolutePath().getParent()), "policy-build");
     Path init =
         TinyModelFactory.write(work.resolve("init"), ReviewCorpus.vocabulary(), POLICY_SPEC, SEED);
     try (CausalLm model = CausalLm.load(init, Engine.getInstance().defaultDevice())) {
-      List<ScoredPrompt> corpus = sftCorpus(model.codec(), new Random(SEED), SFT_EXAMPLES);
-      int steps = SFT_EPOCHS * (int) Math.ceil(SFT_EXAMPLES / 40.0);
+      List<ScoredPrompt> corpus = sftCorpus(model.codec(), new Random(SEED), budget.sftExamples());
+      int steps = budget.sftEpochs() * (int) Math.ceil(budget.sftExamples() / 40.0);
       try (AdamW optimizer =
           new AdamW(
               model.parameters(), new LearningRateSchedule(SFT_LR, 10, steps, 0.1f), 0f, 1f)) {
@@ -91,7 +119,7 @@ public final class DemoAssets {
             new SupervisedFineTuning(model, optimizer, SFT_TOKEN_BUDGET, SEED)
                 .train(
                     corpus,
-                    SFT_EPOCHS,
+                    budget.sftEpochs(),
                     l -> {
                       if (++step[0] % 50 == 0) {
                         progress.accept(

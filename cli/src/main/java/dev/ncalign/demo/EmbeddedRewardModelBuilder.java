@@ -45,9 +45,11 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
    * Bump when the data, architecture or training changes, so {@link #build} rebuilds old
    * directories.
    */
-  static final int FORMAT_VERSION = 3;
+  static final int FORMAT_VERSION = 4;
 
-  private static final int TRAINING_EXAMPLES = 8000;
+  /** Labelled examples the model is fitted on. */
+  static final int TRAINING_EXAMPLES = 8000;
+
   private static final int SCORING_BATCH = 64;
 
   @Option(names = "--out", required = true, description = "Directory to write the model into.")
@@ -75,8 +77,16 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
    * Builds the model into {@code dir} unless it already holds one built by this version with this
    * seed; returns {@code dir}.
    */
-  public static synchronized Path build(Path dir, long seed) throws IOException {
-    if (isBuilt(dir, seed)) {
+  public static Path build(Path dir, long seed) throws IOException {
+    return build(dir, seed, TRAINING_EXAMPLES, RewardNetTrainer.Settings.defaults().epochs());
+  }
+
+  /**
+   * {@link #build(Path, long)} fitted on {@code examples} examples for {@code epochs} passes; both
+   * are recorded in the config, so a directory built with other values is rebuilt.
+   */
+  static synchronized Path build(Path dir, long seed, int examples, int epochs) throws IOException {
+    if (isBuilt(dir, seed, examples, epochs)) {
       return dir;
     }
     Files.createDirectories(dir);
@@ -89,7 +99,7 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
     List<RewardNetTrainer.Target> data;
     try (RewardEncoder encoder = RewardEncoder.load(tokenizer, config.inputFormat(), MAX_LENGTH)) {
       data =
-          LabeledReviews.sample(new Random(seed), TRAINING_EXAMPLES).stream()
+          LabeledReviews.sample(new Random(seed), examples).stream()
               .map(
                   e ->
                       new RewardNetTrainer.Target(
@@ -103,7 +113,7 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
               manager,
               data,
               ReviewTokenizer.vocabularySize(words),
-              RewardNetTrainer.Settings.defaults(),
+              RewardNetTrainer.Settings.defaults().withEpochs(epochs),
               seed);
       RewardNetOnnx.write(net, partial);
     }
@@ -115,6 +125,8 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
     ObjectNode json = config.toJson();
     json.put("seed", seed);
     json.put("format_version", FORMAT_VERSION);
+    json.put("training_examples", examples);
+    json.put("epochs", epochs);
     json.put(
         "description",
         "ncalign embedded review reward model; rebuild with EmbeddedRewardModelBuilder");
@@ -151,15 +163,18 @@ public final class EmbeddedRewardModelBuilder implements Callable<Integer> {
     return RankingReport.of(examples, rewards);
   }
 
-  private static boolean isBuilt(Path dir, long seed) throws IOException {
+  private static boolean isBuilt(Path dir, long seed, int examples, int epochs) throws IOException {
     if (!Files.isRegularFile(dir.resolve(OnnxRewardModel.MODEL_FILE))
         || !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
       return false;
     }
     Optional<ObjectNode> json = RewardModelConfig.readJson(dir);
+    // A config without the budget keys predates them and was built with the defaults.
     return json.isPresent()
         && json.get().path("seed").asLong(~seed) == seed
-        && json.get().path("format_version").asInt() == FORMAT_VERSION;
+        && json.get().path("format_version").asInt() == FORMAT_VERSION
+        && json.get().path("training_examples").asInt(TRAINING_EXAMPLES) == examples
+        && json.get().path("epochs").asInt(RewardNetTrainer.Settings.defaults().epochs()) == epochs;
   }
 
   @Override

@@ -10,7 +10,9 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv1d;
 import ai.djl.nn.core.Embedding;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -65,11 +67,33 @@ public final class RewardNet {
   /** Divides the token count into the length feature, keeping it near [0, 1]. */
   public static final float LENGTH_SCALE = 64f;
 
+  /**
+   * Every weight's name, in the order {@link #weights()} lists them and the ONNX file holds them.
+   */
+  public static final List<String> NAMES =
+      List.of(EMBEDDINGS, CONV_WEIGHT, CONV_BIAS, DENSE_WEIGHT, DENSE_BIAS, OUT_WEIGHT, OUT_BIAS);
+
   private final Map<String, NDArray> weights;
 
-  /** Wraps existing weights (e.g. read back from an ONNX file), keyed by the names above. */
+  /**
+   * Wraps existing weights (e.g. read back from an ONNX file), keyed by the names above; other
+   * entries are ignored.
+   *
+   * @throws IllegalArgumentException naming a weight that is missing
+   */
   public RewardNet(Map<String, NDArray> weights) {
-    this.weights = Map.copyOf(weights);
+    // Kept in NAMES order, not copied with Map.copyOf: that map iterates in an order salted per
+    // JVM, so every build wrote the ONNX initializers in another order: same weights, other bytes.
+    Map<String, NDArray> ordered = new LinkedHashMap<>();
+    for (String name : NAMES) {
+      NDArray weight = weights.get(name);
+      if (weight == null) {
+        throw new IllegalArgumentException(
+            "reward net weight " + name + " missing; got " + weights.keySet());
+      }
+      ordered.put(name, weight);
+    }
+    this.weights = Collections.unmodifiableMap(ordered);
   }
 
   /** Randomly initialised weights in {@code manager}, seeded. */
@@ -100,7 +124,7 @@ public final class RewardNet {
     return new RewardNet(weights);
   }
 
-  /** The weights by name, in a stable order. */
+  /** The weights by name, in {@link #NAMES} order. */
   public Map<String, NDArray> weights() {
     return new LinkedHashMap<>(weights);
   }

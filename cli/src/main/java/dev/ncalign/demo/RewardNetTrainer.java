@@ -31,6 +31,11 @@ final class RewardNetTrainer {
     static Settings defaults() {
       return new Settings(16, 48, 32, 16, 64, 0.005f);
     }
+
+    /** These settings with another number of passes over the data. */
+    Settings withEpochs(int epochs) {
+      return new Settings(embeddingDim, channels, hidden, epochs, batchSize, learningRate);
+    }
   }
 
   private RewardNetTrainer() {}

@@ -1,8 +1,11 @@
 package dev.ncalign.demo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.ncalign.demo.LabeledReviews.Example;
@@ -14,7 +17,10 @@ import dev.ncalign.reward.model.RewardEncoder;
 import dev.ncalign.reward.model.RewardModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -88,6 +94,40 @@ class EmbeddedRewardModelTest {
       for (int i = 0; i < onnx.length; i++) {
         assertEquals(djl[i], onnx[i], 1e-4, "example " + i);
       }
+    }
+  }
+
+  @Test
+  void writingTheReadWeightsGivesTheFileBackWhateverOrderTheyArriveIn() throws Exception {
+    Path model = DIR.resolve("model.onnx");
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Map<String, NDArray> read = RewardNetOnnx.readWeights(model, manager);
+      List<String> reversedNames = new ArrayList<>(read.keySet());
+      Collections.reverse(reversedNames);
+      Map<String, NDArray> reversed = new LinkedHashMap<>();
+      reversedNames.forEach(name -> reversed.put(name, read.get(name)));
+
+      RewardNet net = new RewardNet(reversed);
+      assertEquals(RewardNet.NAMES, List.copyOf(net.weights().keySet()));
+      Path written = Files.createTempFile("reward", ".onnx");
+      try {
+        RewardNetOnnx.write(net, written);
+        assertArrayEquals(Files.readAllBytes(model), Files.readAllBytes(written));
+      } finally {
+        Files.delete(written);
+      }
+    }
+  }
+
+  @Test
+  void aMissingWeightIsNamed() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Map<String, NDArray> weights =
+          new LinkedHashMap<>(RewardNet.initialise(manager, 10, 4, 3, 2, 1).weights());
+      weights.remove(RewardNet.CONV_BIAS);
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> new RewardNet(weights));
+      assertTrue(e.getMessage().contains(RewardNet.CONV_BIAS), e.getMessage());
     }
   }
 

@@ -17,7 +17,6 @@ import dev.ncalign.lm.model.WeightDType;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -77,7 +76,7 @@ public final class LoraAdapter implements LinearAdapter {
           a[i] = (random.nextFloat() * 2 - 1) * bound;
         }
         Parameter pa = parameter(manager, aName(module), aShape);
-        WeightArrays.copyInto(pa.getArray(), FloatBuffer.wrap(a));
+        WeightArrays.copyInto(pa.getArray(), a);
         pairs.put(
             module, new Pair(pa, parameter(manager, bName(module), shapes.get(bName(module)))));
       }

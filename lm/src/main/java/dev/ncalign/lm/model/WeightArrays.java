@@ -4,17 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
+import java.util.function.Function;
 
-/**
- * Copies values into weight arrays without {@code NDArray.set(Buffer)}: that call makes the weight
- * alias a Java buffer and goes through libtorch's deprecated AutoNonVariableTypeMode (a warning on
- * every start that it may give "silent wrong result"). Values are built in a scratch manager, cast
- * on the device and copied in place, with gradients off (an in-place copy into a leaf that requires
- * gradients is refused while recording).
- */
+/** Overwrites a weight array in place with new values: a stored tensor's, or a Java array's. */
 public final class WeightArrays {
 
   private WeightArrays() {}
@@ -24,23 +17,39 @@ public final class WeightArrays {
    * dtype; the shape was checked by the caller.
    */
   public static void copyInto(NDArray target, Safetensors.TensorInfo info, ByteBuffer data) {
-    try (NoGrad ignored = NoGrad.enter();
-        NDManager scratch = target.getManager().newSubManager()) {
-      Shape shape = target.getShape();
-      NDArray value =
-          info.weightDType() == WeightDType.F16
-              ? scratch.create(direct(data), shape, DataType.FLOAT16)
-              : scratch.create(Safetensors.toFloats(info, data), shape);
-      target.set(new NDIndex("..."), value.toType(target.getDataType(), false));
-    }
+    overwrite(
+        target,
+        scratch ->
+            info.weightDType() == WeightDType.F16
+                ? scratch.create(direct(data), target.getShape(), DataType.FLOAT16)
+                : scratch.create(Safetensors.toFloats(info, data), target.getShape()));
   }
 
-  /** Overwrites {@code target} with {@code values}, one per element in row-major order. */
-  public static void copyInto(NDArray target, FloatBuffer values) {
+  /**
+   * Overwrites {@code target} (float32 or float16) with {@code values}, row-major, one per element:
+   * the way to set a weight from Java, instead of {@code NDArray.set(Buffer)}.
+   *
+   * @throws IllegalArgumentException if the count does not match the target's size
+   */
+  public static void copyInto(NDArray target, float[] values) {
+    if (values.length != target.size()) {
+      throw new IllegalArgumentException(
+          values.length + " values for an array of shape " + target.getShape());
+    }
+    overwrite(target, scratch -> scratch.create(values, target.getShape()));
+  }
+
+  /**
+   * Builds the new value in a scratch manager, casts it on the device and copies it in place, never
+   * through {@code NDArray.set(Buffer)}: that call makes the weight alias a Java buffer and goes
+   * through libtorch's deprecated AutoNonVariableTypeMode (a warning that it may give "silent wrong
+   * result"). No grad: an in-place copy into a leaf that requires gradients is refused while
+   * recording.
+   */
+  private static void overwrite(NDArray target, Function<NDManager, NDArray> value) {
     try (NoGrad ignored = NoGrad.enter();
         NDManager scratch = target.getManager().newSubManager()) {
-      NDArray value = scratch.create(values, target.getShape());
-      target.set(new NDIndex("..."), value.toType(target.getDataType(), false));
+      target.set(new NDIndex("..."), value.apply(scratch).toType(target.getDataType(), false));
     }
   }
 

@@ -4,7 +4,6 @@ import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.Safetensors;
 import dev.ncalign.lm.model.WeightArrays;
 import java.io.ByteArrayOutputStream;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -58,7 +57,7 @@ public final class TestAdapters {
                 for (int i = 0; i < values.length; i++) {
                   values[i] = (float) (random.nextGaussian() * 0.2);
                 }
-                WeightArrays.copyInto(p.getArray(), FloatBuffer.wrap(values));
+                WeightArrays.copyInto(p.getArray(), values);
               }
             });
   }

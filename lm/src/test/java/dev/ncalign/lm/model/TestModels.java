@@ -54,7 +54,7 @@ public final class TestModels {
                 values[i] =
                     (float) ((name.endsWith("norm.weight") ? 1 : 0) + random.nextGaussian() * std);
               }
-              array.set(java.nio.FloatBuffer.wrap(values));
+              WeightArrays.copyInto(array, values);
             });
   }
 
