@@ -9,7 +9,7 @@ import java.util.Locale;
  * polyline with dots per series and a legend. Enough for benchmark plots without a chart library in
  * the {@code lm} module.
  */
-final class SvgLinePlot {
+public final class SvgLinePlot {
 
   private static final int WIDTH = 640;
   private static final int HEIGHT = 400;
@@ -26,19 +26,20 @@ final class SvgLinePlot {
   private final String yLabel;
   private final List<Series> series = new ArrayList<>();
 
-  SvgLinePlot(String title, String xLabel, String yLabel) {
+  public SvgLinePlot(String title, String xLabel, String yLabel) {
     this.title = title;
     this.xLabel = xLabel;
     this.yLabel = yLabel;
   }
 
   /** Adds a series of (x &gt; 0, y ≥ 0) points. */
-  SvgLinePlot series(String name, String color, List<double[]> points) {
+  public SvgLinePlot series(String name, String color, List<double[]> points) {
     series.add(new Series(name, color, points));
     return this;
   }
 
-  String render() {
+  /** The chart as an SVG document. */
+  public String render() {
     double minX = Double.MAX_VALUE;
     double maxX = Double.MIN_VALUE;
     double maxY = 0;
