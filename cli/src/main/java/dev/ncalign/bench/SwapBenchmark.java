@@ -49,7 +49,8 @@ public final class SwapBenchmark {
    * @param modelDir where the random models are written (kept for the next run)
    * @param models one measurement per model shape
    * @param concurrentCalls Generate calls kept in flight during the loaded pushes
-   * @param pushes timed pushes per condition (after one untimed warm-up push); medians are reported
+   * @param pushes timed pushes per condition (the first model gets one untimed warm-up push before
+   *     them); medians are reported
    * @param chunkBytes PushWeights data chunk size
    * @param newTokens max_new_tokens of each Generate call of the load
    */
@@ -141,7 +142,7 @@ public final class SwapBenchmark {
     ArrayNode runs = report.putArray("runs");
     for (TinyModelSpec spec : options.models()) {
       Path dir = ensureModel(options.modelDir(), spec);
-      ObjectNode run = measure(dir, options, progress);
+      ObjectNode run = measure(dir, options, runs.isEmpty(), progress);
       run.put("model", shapeName(spec));
       runs.add(run);
       progress.accept(run.toString());
@@ -151,7 +152,8 @@ public final class SwapBenchmark {
     return report;
   }
 
-  private static ObjectNode measure(Path modelDir, Options options, Consumer<String> progress) {
+  private static ObjectNode measure(
+      Path modelDir, Options options, boolean warmUp, Consumer<String> progress) {
     byte[] weights = readWeights(modelDir);
     ObjectNode run = JSON.createObjectNode();
     run.put("weight_bytes", weights.length);
@@ -162,8 +164,10 @@ public final class SwapBenchmark {
         Channel channel = new Channel(server.port())) {
       SwapPushClient client = new SwapPushClient(channel.channel, weights, options.chunkBytes());
       long version = 1;
-      // Warm-up: the first push of a JVM pays for class loading and JIT, not for the bytes.
-      client.push(++version);
+      if (warmUp) {
+        // The first push of a JVM pays for class loading and JIT, not for the bytes.
+        client.push(++version);
+      }
       List<SwapPushClient.Result> idle = new ArrayList<>();
       for (int i = 0; i < options.pushes(); i++) {
         idle.add(client.push(++version));

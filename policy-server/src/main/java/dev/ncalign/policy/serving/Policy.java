@@ -104,7 +104,7 @@ public final class Policy {
   /**
    * Samples num_samples completions per prompt on the live version; stops early when cancelled.
    *
-   * @throws dev.ncalign.serving.RefusedRequestException CANCELLED if cancelled while queued
+   * @throws RefusedRequestException CANCELLED if cancelled while queued
    */
   public GenerateResponse generate(GenerateRequest request, BooleanSupplier cancelled) {
     try (WorkScheduler.Run run = scheduler.admit(cancelled);
@@ -154,7 +154,7 @@ public final class Policy {
    * As {@link #computeLogprobs(LogprobsRequest)}; {@code cancelled} takes the request out of the
    * queue, and is checked between forward batches.
    *
-   * @throws dev.ncalign.serving.RefusedRequestException CANCELLED if cancelled
+   * @throws RefusedRequestException CANCELLED if cancelled
    */
   public LogprobsResponse computeLogprobs(LogprobsRequest request, BooleanSupplier cancelled) {
     try (WorkScheduler.Run run = scheduler.admit(cancelled);

@@ -172,9 +172,7 @@ class SwapPriorityTest {
   void aCancelledQueuedRequestLeavesTheQueue() throws Exception {
     start(1);
     Steps running = new Steps(1);
-    CompletableFuture<GenerateResponse> first =
-        CompletableFuture.supplyAsync(() -> policy.generate(request(30, 4), running));
-    assertTrue(running.held.await(30, TimeUnit.SECONDS));
+    CompletableFuture<GenerateResponse> first = holdTheOnlySlot(running);
     AtomicBoolean cancelled = new AtomicBoolean();
     CompletableFuture<GenerateResponse> queued =
         CompletableFuture.supplyAsync(() -> policy.generate(request(31, 4), cancelled::get));
@@ -192,9 +190,7 @@ class SwapPriorityTest {
   void aQueuedCallPastItsDeadlineLeavesTheQueue() throws Exception {
     start(1);
     Steps running = new Steps(1);
-    CompletableFuture<GenerateResponse> first =
-        CompletableFuture.supplyAsync(() -> policy.generate(request(40, 4), running));
-    assertTrue(running.held.await(30, TimeUnit.SECONDS));
+    CompletableFuture<GenerateResponse> first = holdTheOnlySlot(running);
     StatusRuntimeException e =
         assertThrows(
             StatusRuntimeException.class,
@@ -234,6 +230,14 @@ class SwapPriorityTest {
     assertEquals(1, policy.generate(request(50, 4), () -> false).getPolicyVersion());
     assertEquals(2, ServingFixtures.push(channel, 2, v2).getLiveVersion());
     assertTrue(gate.isOpen());
+  }
+
+  /** Starts a request that holds its run slot at its first step until {@code steps} resumes. */
+  private CompletableFuture<GenerateResponse> holdTheOnlySlot(Steps steps) throws Exception {
+    CompletableFuture<GenerateResponse> call =
+        CompletableFuture.supplyAsync(() -> policy.generate(request(30, 4), steps));
+    assertTrue(steps.held.await(30, TimeUnit.SECONDS));
+    return call;
   }
 
   private static GenerateRequest request(long seed, int maxNewTokens) {
@@ -316,23 +320,7 @@ class SwapPriorityTest {
 
     PartialPush(ManagedChannel channel, long version, byte[] data) {
       this.data = data;
-      stream =
-          PolicyServiceGrpc.newStub(channel)
-              .pushWeights(
-                  new StreamObserver<>() {
-                    @Override
-                    public void onNext(PushWeightsResponse value) {
-                      response.complete(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                      response.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {}
-                  });
+      stream = PolicyServiceGrpc.newStub(channel).pushWeights(ServingFixtures.into(response));
       stream.onNext(
           WeightChunk.newBuilder()
               .setHeader(
