@@ -79,6 +79,13 @@ public final class Main implements Callable<Integer> {
       description = "File with the bearer token PushWeights requires (mandatory beyond loopback).")
   Path pushTokenFile;
 
+  @Option(
+      names = "--max-running-requests",
+      description =
+          "Generate/ComputeLogprobs calls running model work at once; more wait in a queue"
+              + " (default: the number of cores).")
+  Integer maxRunningRequests;
+
   @Mixin ShellFlags shell;
 
   @Option(
@@ -101,7 +108,10 @@ public final class Main implements Callable<Integer> {
             new PolicyLimits(
                 maxNumSamples, maxPrompts, maxNewTokens, maxWeightBytes, shell.textLimit()),
             pushTokenFile,
-            shell.options(port));
+            shell.options(port),
+            maxRunningRequests == null
+                ? PolicyServerOptions.defaultMaxRunningRequests()
+                : maxRunningRequests);
     return RunningServer.serveUntilStopped(PolicyServer.start(options), "policy-server");
   }
 

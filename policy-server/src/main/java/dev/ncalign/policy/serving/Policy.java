@@ -11,6 +11,7 @@ import dev.ncalign.lm.sampling.SampledSequence;
 import dev.ncalign.lm.sampling.Sampler;
 import dev.ncalign.lm.sampling.SamplingOptions;
 import dev.ncalign.policy.metrics.PolicyMetrics;
+import dev.ncalign.policy.scheduling.WorkScheduler;
 import dev.ncalign.proto.v1.Completion;
 import dev.ncalign.proto.v1.FinishReason;
 import dev.ncalign.proto.v1.GenerateRequest;
@@ -22,6 +23,8 @@ import dev.ncalign.proto.v1.PolicyInfo;
 import dev.ncalign.proto.v1.PushWeightsResponse;
 import dev.ncalign.proto.v1.WeightHeader;
 import dev.ncalign.serving.InvalidRequestException;
+import dev.ncalign.serving.RefusedRequestException;
+import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,6 +39,10 @@ import java.util.function.BooleanSupplier;
  * What the PolicyService does, without gRPC: runs requests on a leased weight version and builds
  * the proto responses. Requests come checked by {@link RequestValidator} (counts, characters); what
  * needs the tokenizer (tokens per prompt, context) is checked here, against the leased model.
+ *
+ * <p>Model work runs when the {@link WorkScheduler} admits it (a bounded number at once, paused
+ * while a push holds swap priority). The lease is taken after admission, so a request that waited
+ * through a swap runs on the new version; one already running keeps its version to the end.
  */
 public final class Policy {
 
@@ -49,18 +56,21 @@ public final class Policy {
   private final PromptEncoding prompts;
   private final dev.ncalign.proto.v1.ModelFingerprint fingerprint;
   private final Sampler sampler = new Sampler();
+  private final WorkScheduler scheduler;
 
   /**
-   * A policy whose work is recorded in {@code metrics}; {@code chat} renders conversations (it may
-   * hold no template: then conversations are refused).
+   * A policy whose work is recorded in {@code metrics} and admitted by {@code scheduler}; {@code
+   * chat} renders conversations (it may hold no template: then conversations are refused).
    */
   public Policy(
       PolicyRegistry registry,
       PolicyLimits limits,
       String modelPath,
       PolicyMetrics metrics,
-      ChatPromptEncoder chat) {
+      ChatPromptEncoder chat,
+      WorkScheduler scheduler) {
     this.registry = registry;
+    this.scheduler = scheduler;
     this.limits = limits;
     this.modelPath = modelPath;
     this.metrics = metrics;
@@ -80,19 +90,25 @@ public final class Policy {
         .build();
   }
 
-  /** A policy without metrics and without a chat template. */
+  /** A policy without metrics and without a chat template, running as many requests as cores. */
   public Policy(PolicyRegistry registry, PolicyLimits limits, String modelPath) {
     this(
         registry,
         limits,
         modelPath,
         PolicyMetrics.disabled(),
-        new ChatPromptEncoder(Optional.empty(), modelPath));
+        new ChatPromptEncoder(Optional.empty(), modelPath),
+        WorkScheduler.of(Runtime.getRuntime().availableProcessors()));
   }
 
-  /** Samples num_samples completions per prompt on the live version; stops early when cancelled. */
+  /**
+   * Samples num_samples completions per prompt on the live version; stops early when cancelled.
+   *
+   * @throws RefusedRequestException CANCELLED if cancelled while queued
+   */
   public GenerateResponse generate(GenerateRequest request, BooleanSupplier cancelled) {
-    try (PolicyLease lease = registry.acquire()) {
+    try (WorkScheduler.Run run = scheduler.admit(cancelled);
+        PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
       int context = lm.config().maxPositionEmbeddings();
       List<int[]> prompts = this.prompts.generatePrompts(request, lm.codec());
@@ -116,7 +132,7 @@ public final class Policy {
               request.getSampling(), longest, context, limits.defaultMaxNewTokens());
       SamplingOptions options = RequestValidator.samplingOptions(request.getSampling(), maxNew);
       List<SampledSequence> samples =
-          sampler.generateIds(lm, prompts, request.getNumSamples(), options, cancelled);
+          sampler.generateIds(lm, prompts, request.getNumSamples(), options, run::betweenSteps);
       GenerateResponse.Builder response =
           GenerateResponse.newBuilder().setPolicyVersion(lease.version());
       long tokens = 0;
@@ -131,7 +147,18 @@ public final class Policy {
 
   /** Log-probs of given responses under the live version. */
   public LogprobsResponse computeLogprobs(LogprobsRequest request) {
-    try (PolicyLease lease = registry.acquire()) {
+    return computeLogprobs(request, () -> false);
+  }
+
+  /**
+   * As {@link #computeLogprobs(LogprobsRequest)}; {@code cancelled} takes the request out of the
+   * queue, and is checked between forward batches.
+   *
+   * @throws RefusedRequestException CANCELLED if cancelled
+   */
+  public LogprobsResponse computeLogprobs(LogprobsRequest request, BooleanSupplier cancelled) {
+    try (WorkScheduler.Run run = scheduler.admit(cancelled);
+        PolicyLease lease = registry.acquire()) {
       CausalLm lm = lease.model();
       TextCodec codec = lm.codec();
       int context = lm.config().maxPositionEmbeddings();
@@ -157,6 +184,9 @@ public final class Policy {
       LogprobsResponse.Builder out =
           LogprobsResponse.newBuilder().setPolicyVersion(lease.version());
       for (int from = 0; from < prompts.size(); from += LOGPROBS_BATCH) {
+        if (from > 0 && run.betweenSteps()) {
+          throw new RefusedRequestException(Status.Code.CANCELLED, "cancelled");
+        }
         int to = Math.min(prompts.size(), from + LOGPROBS_BATCH);
         addLogprobs(lm, prompts.subList(from, to), responses.subList(from, to), out);
       }
@@ -172,6 +202,9 @@ public final class Policy {
    * @throws StaleVersionException if the version is not above the live one
    */
   public PushWeightsResponse pushWeights(WeightUpload upload) {
+    if (upload.header() != null) {
+      metrics.received(upload.receiveNanos());
+    }
     long start = System.nanoTime();
     boolean accepted = false;
     WeightHeader header = upload.header();
@@ -236,6 +269,11 @@ public final class Policy {
   /** The bounds requests are checked against. */
   PolicyLimits limits() {
     return limits;
+  }
+
+  /** A PushWeights stream to receive; it holds swap priority from its header until closed. */
+  WeightUpload newUpload() {
+    return new WeightUpload(limits.maxWeightBytes(), scheduler.gate());
   }
 
   private static void addLogprobs(

@@ -50,11 +50,12 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
 
   @Override
   public void computeLogprobs(LogprobsRequest request, StreamObserver<LogprobsResponse> observer) {
+    Context context = Context.current();
     ServiceCalls.respond(
         observer,
         () -> {
           validator.check(request);
-          return policy.computeLogprobs(request);
+          return policy.computeLogprobs(request, context::isCancelled);
         });
   }
 
@@ -66,7 +67,7 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
   @Override
   public StreamObserver<WeightChunk> pushWeights(StreamObserver<PushWeightsResponse> observer) {
     return new StreamObserver<>() {
-      private final WeightUpload upload = new WeightUpload(policy.limits().maxWeightBytes());
+      private final WeightUpload upload = policy.newUpload();
       private boolean failed;
 
       @Override
@@ -91,11 +92,17 @@ final class PolicyGrpcService extends PolicyServiceGrpc.PolicyServiceImplBase {
       @Override
       public void onCompleted() {
         if (!failed) {
-          try {
-            ServiceCalls.respond(observer, () -> policy.pushWeights(upload));
-          } finally {
-            upload.close();
-          }
+          // Closed before answering: by the time the client hears back, the upload has given up
+          // swap priority and generation runs again.
+          ServiceCalls.respond(
+              observer,
+              () -> {
+                try {
+                  return policy.pushWeights(upload);
+                } finally {
+                  upload.close();
+                }
+              });
         }
       }
     };

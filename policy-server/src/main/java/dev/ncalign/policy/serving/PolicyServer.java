@@ -5,6 +5,9 @@ import ai.djl.engine.Engine;
 import dev.ncalign.lm.chat.ChatPromptEncoder;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.policy.metrics.PolicyMetrics;
+import dev.ncalign.policy.scheduling.RunQueue;
+import dev.ncalign.policy.scheduling.SwapPriorityGate;
+import dev.ncalign.policy.scheduling.WorkScheduler;
 import dev.ncalign.proto.v1.PolicyServiceGrpc;
 import dev.ncalign.serving.BearerTokenInterceptor;
 import dev.ncalign.serving.GrpcServerShell;
@@ -56,13 +59,17 @@ public final class PolicyServer extends ShellServer {
     }
     PolicyRegistry registry = new PolicyRegistry(model);
     PrometheusMeterRegistry meters = GrpcServerShell.newMeterRegistry();
+    PolicyMetrics metrics = new PolicyMetrics(meters, registry::liveVersion);
+    RunQueue queue = new RunQueue(options.maxRunningRequests());
+    metrics.watchQueue(queue::waiting, queue::running);
     Policy policy =
         new Policy(
             registry,
             options.limits(),
             options.modelDir().toAbsolutePath().toString(),
-            new PolicyMetrics(meters, registry::liveVersion),
-            chat);
+            metrics,
+            chat,
+            new WorkScheduler(queue, SwapPriorityGate.withDefaultStall(), metrics));
     GrpcServerShell shell;
     try {
       shell =
@@ -79,11 +86,12 @@ public final class PolicyServer extends ShellServer {
       throw e;
     }
     LOG.info(
-        "serving {} ({} parameters, {}{}) on {}:{}, device {}{}",
+        "serving {} ({} parameters, {}{}, {} running requests at most) on {}:{}, device {}{}",
         options.modelDir(),
         model.parameterCount(),
         model.dtype(),
         chat.available() ? ", chat template" : "",
+        options.maxRunningRequests(),
         listen.bind(),
         shell.port(),
         model.manager().getDevice(),

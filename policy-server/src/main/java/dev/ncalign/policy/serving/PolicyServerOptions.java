@@ -15,6 +15,8 @@ import java.nio.file.Path;
  * @param pushTokenFile file holding the bearer token PushWeights requires, or null (allowed on
  *     loopback only)
  * @param shell how the server listens: address, port, message size, TLS, metrics port
+ * @param maxRunningRequests Generate and ComputeLogprobs calls running model work at once; more
+ *     wait in a queue
  */
 public record PolicyServerOptions(
     Path modelDir,
@@ -22,7 +24,20 @@ public record PolicyServerOptions(
     String dtype,
     PolicyLimits limits,
     Path pushTokenFile,
-    ShellOptions shell) {
+    ShellOptions shell,
+    int maxRunningRequests) {
+
+  public PolicyServerOptions {
+    if (maxRunningRequests < 1) {
+      throw new IllegalArgumentException(
+          "--max-running-requests must be ≥ 1, got " + maxRunningRequests);
+    }
+  }
+
+  /** As many running requests as cores: more decode loops than cores only contend. */
+  public static int defaultMaxRunningRequests() {
+    return Runtime.getRuntime().availableProcessors();
+  }
 
   /**
    * Loopback, a free port, automatic device, modest limits, no auth, no TLS, no metrics endpoint.
@@ -34,23 +49,32 @@ public record PolicyServerOptions(
         "auto",
         new PolicyLimits(16, 64, 128, 16L << 30, new TextLimit(TextLimit.DEFAULT_MAX_CHARS)),
         null,
-        ShellOptions.defaults());
+        ShellOptions.defaults(),
+        defaultMaxRunningRequests());
   }
 
   public PolicyServerOptions withLimits(PolicyLimits value) {
-    return new PolicyServerOptions(modelDir, device, dtype, value, pushTokenFile, shell);
+    return new PolicyServerOptions(
+        modelDir, device, dtype, value, pushTokenFile, shell, maxRunningRequests);
   }
 
   public PolicyServerOptions withPushTokenFile(Path value) {
-    return new PolicyServerOptions(modelDir, device, dtype, limits, value, shell);
+    return new PolicyServerOptions(
+        modelDir, device, dtype, limits, value, shell, maxRunningRequests);
   }
 
   public PolicyServerOptions withDtype(String value) {
-    return new PolicyServerOptions(modelDir, device, value, limits, pushTokenFile, shell);
+    return new PolicyServerOptions(
+        modelDir, device, value, limits, pushTokenFile, shell, maxRunningRequests);
   }
 
   public PolicyServerOptions withShell(ShellOptions value) {
-    return new PolicyServerOptions(modelDir, device, dtype, limits, pushTokenFile, value);
+    return new PolicyServerOptions(
+        modelDir, device, dtype, limits, pushTokenFile, value, maxRunningRequests);
+  }
+
+  public PolicyServerOptions withMaxRunningRequests(int value) {
+    return new PolicyServerOptions(modelDir, device, dtype, limits, pushTokenFile, shell, value);
   }
 
   public PolicyServerOptions withBind(String value) {

@@ -1,6 +1,7 @@
 package dev.ncalign.policy.serving;
 
 import dev.ncalign.lm.io.Sha256;
+import dev.ncalign.policy.scheduling.SwapPriorityGate;
 import dev.ncalign.proto.v1.WeightChunk;
 import dev.ncalign.proto.v1.WeightHeader;
 import dev.ncalign.serving.InvalidRequestException;
@@ -16,21 +17,28 @@ import java.util.regex.Pattern;
 
 /**
  * One PushWeights stream: a header, then data chunks spooled to a temporary file while the SHA-256
- * and the byte count are computed, so a multi-gigabyte push never sits in the heap.
+ * and the byte count are computed, so a multi-gigabyte push never sits in the heap. From a valid
+ * header until {@link #close()} the upload holds swap priority ({@link SwapPriorityGate}): model
+ * work pauses so receiving and loading get the CPU.
  */
 final class WeightUpload implements AutoCloseable {
 
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   private final long maxBytes;
+  private final SwapPriorityGate gate;
   private final MessageDigest sha256;
+  private SwapPriorityGate.Hold priority;
+  private long headerNanos;
+  private long lastChunkNanos;
   private WeightHeader header;
   private Path file;
   private OutputStream out;
   private long received;
 
-  WeightUpload(long maxBytes) {
+  WeightUpload(long maxBytes, SwapPriorityGate gate) {
     this.maxBytes = maxBytes;
+    this.gate = gate;
     this.sha256 = Sha256.newDigest();
   }
 
@@ -51,11 +59,20 @@ final class WeightUpload implements AutoCloseable {
     return header;
   }
 
-  /** Checks the byte count and checksum and opens the received bytes for reading. */
+  /** Nanoseconds from the header to the last chunk. */
+  long receiveNanos() {
+    return lastChunkNanos - headerNanos;
+  }
+
+  /**
+   * Checks the byte count and checksum and opens the received bytes for reading; from here the
+   * upload holds swap priority until closed, however long the load takes.
+   */
   InputStream verifiedData() {
     if (header == null) {
       throw new InvalidRequestException("header", "the stream carried no header");
     }
+    priority.loading();
     if (received != header.getTotalBytes()) {
       throw new InvalidRequestException(
           "header.total_bytes",
@@ -98,6 +115,9 @@ final class WeightUpload implements AutoCloseable {
       throw new InvalidRequestException("header.version", "must be ≥ 1");
     }
     header = h;
+    headerNanos = System.nanoTime();
+    lastChunkNanos = headerNanos;
+    priority = gate.hold();
     try {
       file = Files.createTempFile("ncalign-weights-", ".safetensors");
       out = Files.newOutputStream(file);
@@ -114,6 +134,8 @@ final class WeightUpload implements AutoCloseable {
       throw new InvalidRequestException(
           "data", "more bytes than header.total_bytes = " + header.getTotalBytes());
     }
+    priority.received();
+    lastChunkNanos = System.nanoTime();
     sha256.update(bytes);
     received += bytes.length;
     try {
@@ -123,9 +145,12 @@ final class WeightUpload implements AutoCloseable {
     }
   }
 
-  /** Deletes the spooled file. */
+  /** Gives up swap priority and deletes the spooled file. */
   @Override
   public void close() {
+    if (priority != null) {
+      priority.close();
+    }
     try {
       if (out != null) {
         out.close();

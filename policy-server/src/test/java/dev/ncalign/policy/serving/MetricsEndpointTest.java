@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The server with metrics on a free port: after a few Generate and ComputeLogprobs calls, one good
- * push and one bad one, {@code GET /metrics} reports each of them.
+ * push and one bad one, {@code GET /metrics} reports each of them, and the run queue.
  */
 class MetricsEndpointTest {
 
@@ -102,6 +102,13 @@ class MetricsEndpointTest {
       assertEquals(1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "ok"));
       assertEquals(
           1, metrics.value("ncalign_policy_server_swap_seconds_count", "outcome", "rejected"));
+      // Both complete push streams were received; the two Generate calls and the ComputeLogprobs
+      // call were admitted by the run queue (the invalid Generate never reached it), which is now
+      // empty.
+      assertEquals(2, metrics.value("ncalign_policy_server_push_receive_seconds_count"));
+      assertEquals(3, metrics.value("ncalign_policy_server_queue_wait_seconds_count"));
+      assertEquals(0, metrics.value("ncalign_policy_server_queue_waiting"));
+      assertEquals(0, metrics.value("ncalign_policy_server_queue_running"));
       assertTrue(metrics.has("jvm_memory_used_bytes"), "JVM memory");
     }
   }

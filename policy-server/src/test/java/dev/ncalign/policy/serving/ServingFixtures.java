@@ -81,22 +81,7 @@ final class ServingFixtures {
       stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
     CompletableFuture<PushWeightsResponse> result = new CompletableFuture<>();
-    StreamObserver<WeightChunk> upload =
-        stub.pushWeights(
-            new StreamObserver<>() {
-              @Override
-              public void onNext(PushWeightsResponse value) {
-                result.complete(value);
-              }
-
-              @Override
-              public void onError(Throwable t) {
-                result.completeExceptionally(t);
-              }
-
-              @Override
-              public void onCompleted() {}
-            });
+    StreamObserver<WeightChunk> upload = stub.pushWeights(into(result));
     upload.onNext(WeightChunk.newBuilder().setHeader(header).build());
     for (int from = 0; from < data.length; from += 4096) {
       upload.onNext(
@@ -115,6 +100,24 @@ final class ServingFixtures {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** An observer of a call with one response that completes {@code result} with its outcome. */
+  static <T> StreamObserver<T> into(CompletableFuture<T> result) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        result.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   static PushWeightsResponse push(ManagedChannel channel, long version, byte[] data) {
