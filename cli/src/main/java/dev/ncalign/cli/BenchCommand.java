@@ -3,6 +3,7 @@ package dev.ncalign.cli;
 import dev.ncalign.bench.LoopBenchmark;
 import dev.ncalign.bench.RewardBatchingBenchmark;
 import dev.ncalign.bench.RoundAtScaleBenchmark;
+import dev.ncalign.bench.SwapBenchmark;
 import dev.ncalign.lm.bench.CacheVsRecompute;
 import dev.ncalign.lm.bench.GenerationBenchmark;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Parameters;
           + " fresh JVM per size",
       "  kv          KV-cache sampling vs recomputing the prefix, tokens/s against batch size",
       "  reward      reward server: dynamic batching vs one item per call at 1, 8, 64 callers",
+      "  swap        push-to-live latency against weight bytes, idle and under 200 Generate calls",
       "  loop        demo rounds: orchestrator overhead, max_staleness 0 vs 1",
       "  rounds      two online rounds at the 0.5B shape, full and LoRA: round time, push,"
           + " peak memory of every process",
@@ -36,6 +38,7 @@ final class BenchCommand implements Callable<Integer> {
   enum Suite {
     kv,
     reward,
+    swap,
     loop,
     generation,
     rounds
@@ -110,6 +113,10 @@ final class BenchCommand implements Callable<Integer> {
         case reward ->
             RewardBatchingBenchmark.run(
                 RewardBatchingBenchmark.Options.defaults(out, Path.of(".ncalign/bench/reward")),
+                System.out::println);
+        case swap ->
+            SwapBenchmark.run(
+                SwapBenchmark.Options.defaults(out, Path.of(".ncalign/bench/swap")),
                 System.out::println);
         case loop ->
             LoopBenchmark.run(
