@@ -21,6 +21,20 @@ final class CacheVsRecomputeReport {
 
   private static final String[] COLORS = {"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"};
 
+  /** A column of the Markdown table: its header and how a result row fills its cell. */
+  private record Column(String header, Function<JsonNode, String> cell) {}
+
+  private static final List<Column> COLUMNS =
+      List.of(
+          new Column("batch", row -> row.get("batch").asText()),
+          new Column("KV cache tokens/s", row -> rate(row, "kv_cache_tokens_per_second")),
+          new Column("recompute tokens/s", row -> rate(row, "recompute_tokens_per_second")),
+          new Column("KV / recompute", row -> ratio(row, "speedup")),
+          new Column("per CPU-second: KV", row -> rate(row, "kv_cache_tokens_per_cpu_second")),
+          new Column("recompute", row -> rate(row, "recompute_tokens_per_cpu_second")),
+          new Column("KV / recompute", row -> ratio(row, "cpu_speedup")),
+          new Column("same tokens", row -> row.get("same_tokens").asBoolean() ? "yes" : "**no**"));
+
   private CacheVsRecomputeReport() {}
 
   static void write(Path outDir, JsonNode report) {
@@ -76,6 +90,18 @@ final class CacheVsRecomputeReport {
     return points;
   }
 
+  private static String rate(JsonNode row, String field) {
+    return String.format(Locale.ROOT, "%,.0f", row.get(field).asDouble());
+  }
+
+  private static String ratio(JsonNode row, String field) {
+    return String.format(Locale.ROOT, "%.2f ×", row.get(field).asDouble());
+  }
+
+  private static String tableRow(List<String> cells) {
+    return "| " + String.join(" | ", cells) + " |\n";
+  }
+
   static String markdown(JsonNode report) {
     StringBuilder md = new StringBuilder();
     md.append(
@@ -98,23 +124,10 @@ final class CacheVsRecomputeReport {
               model.get("model").asText(),
               model.get("description").asText(),
               model.get("parameters").asLong()));
-      md.append(
-          "| batch | KV cache tokens/s | recompute tokens/s | KV / recompute"
-              + " | per CPU-second: KV | recompute | KV / recompute | same tokens |\n");
-      md.append("|---|---|---|---|---|---|---|---|\n");
+      md.append(tableRow(COLUMNS.stream().map(Column::header).toList()));
+      md.append(tableRow(COLUMNS.stream().map(c -> "---").toList()));
       for (JsonNode row : model.get("batches")) {
-        md.append(
-            String.format(
-                Locale.ROOT,
-                "| %d | %,.0f | %,.0f | %.2f × | %,.0f | %,.0f | %.2f × | %s |%n",
-                row.get("batch").asInt(),
-                row.get("kv_cache_tokens_per_second").asDouble(),
-                row.get("recompute_tokens_per_second").asDouble(),
-                row.get("speedup").asDouble(),
-                row.get("kv_cache_tokens_per_cpu_second").asDouble(),
-                row.get("recompute_tokens_per_cpu_second").asDouble(),
-                row.get("cpu_speedup").asDouble(),
-                row.get("same_tokens").asBoolean() ? "yes" : "**no**"));
+        md.append(tableRow(COLUMNS.stream().map(c -> c.cell().apply(row)).toList()));
       }
     }
     return md.toString();
