@@ -66,9 +66,8 @@ final class LlamaAttention {
     long seq = inputs.seq();
     boolean single = inputs.singlePosition();
     // q = q_proj(h).view(batch, seq, -1, head_dim).transpose(1, 2), same for k and v. With one
-    // position the query goes straight into the grouped layout used below ([batch, kvHeads, group,
-    // headDim]: query head j * group + g is
-    // row g of kv head j's group, the order HF's repeat_kv gives).
+    // position the query goes straight into the grouped layout used below, [batch, kvHeads, group,
+    // headDim]: query head j * group + g is row g of kv head j, the pairing HF's repeat_kv makes.
     NDArray query =
         single
             ? project(hiddenStates, qWeight, qBias, adapter)
