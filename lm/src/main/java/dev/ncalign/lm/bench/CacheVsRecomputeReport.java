@@ -107,11 +107,13 @@ final class CacheVsRecomputeReport {
     md.append(
         String.format(
             Locale.ROOT,
-            "Greedy decoding of %d new tokens from %d-token prompts, best of up to 3 runs per point,"
-                + " libtorch threads: %s; %s; load average (1, 5, 15 min) %s before, %s after."
+            "Greedy decoding of %d new tokens from %d-token prompts, best of up to %d runs per point"
+                + " (no more once a point has taken %.0f s), libtorch threads: %s; %s; load average (1, 5, 15 min) %s before, %s after."
                 + " Per CPU-second: the measuring thread's CPU time.%n",
             report.get("new_tokens").asInt(),
             report.get("prompt_tokens").asInt(),
+            report.get("max_runs").asInt(),
+            report.get("run_budget_seconds").asDouble(),
             report.get("libtorch_threads").asText(),
             report.get("date").asText(),
             report.get("load_average_before").asText(),

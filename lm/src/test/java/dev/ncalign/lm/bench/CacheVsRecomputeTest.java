@@ -81,7 +81,8 @@ class CacheVsRecomputeTest {
             .readTree(
                 """
                 {"date": "2026-12-02T08:00:00Z", "new_tokens": 24, "prompt_tokens": 9,
-                 "libtorch_threads": "1", "load_average_before": "0.5 0.6 0.7",
+                 "libtorch_threads": "1", "max_runs": 20, "run_budget_seconds": 2.0,
+                 "load_average_before": "0.5 0.6 0.7",
                  "load_average_after": "0.8 0.9 1.0",
                  "models": [{"model": "demo", "description": "tiny", "parameters": 118336,
                    "batches": [{"batch": 64, "kv_cache_tokens_per_second": 28619.4,
@@ -94,6 +95,7 @@ class CacheVsRecomputeTest {
         markdown.contains("| 64 | 28,619 | 7,735 | 3.70 × | 30,000 | 6,000 | 5.00 × | **no** |"),
         markdown);
     assertTrue(markdown.contains("0.5 0.6 0.7 before, 0.8 0.9 1.0 after"), markdown);
+    assertTrue(markdown.contains("best of up to 20 runs per point (no more once"), markdown);
     assertTrue(markdown.contains("118,336 parameters"), markdown);
   }
 
