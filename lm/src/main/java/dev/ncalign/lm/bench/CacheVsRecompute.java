@@ -105,6 +105,11 @@ public final class CacheVsRecompute {
     report.put("new_tokens", NEW_TOKENS).put("prompt_tokens", PROMPT_WORDS + 1);
     report.put("libtorch_threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
     report.put("max_runs", MAX_RUNS).put("run_budget_seconds", RUN_BUDGET_SECONDS);
+    // glibc hands large freed blocks back to the kernel unless told otherwise, and recomputing
+    // the prefix allocates megabytes per op at batch 64: its speed depends on these (measured: 3×
+    // faster on the demo model with a 256 MiB mmap threshold), so the report says what was set.
+    report.put("malloc_mmap_threshold", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", ""));
+    report.put("malloc_trim_threshold", System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", ""));
     report.put("load_average_before", ProcessMemory.loadAverage());
     ArrayNode results = report.putArray("models");
     for (BenchModel model : models) {

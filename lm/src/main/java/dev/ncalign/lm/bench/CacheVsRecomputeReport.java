@@ -109,6 +109,7 @@ final class CacheVsRecomputeReport {
             Locale.ROOT,
             "Greedy decoding of %d new tokens from %d-token prompts, best of up to %d runs per point"
                 + " (no more once a point has taken %.0f s), libtorch threads: %s; %s; load average (1, 5, 15 min) %s before, %s after."
+                + " glibc MALLOC_MMAP_THRESHOLD_ '%s', MALLOC_TRIM_THRESHOLD_ '%s'."
                 + " Per CPU-second: the measuring thread's CPU time.%n",
             report.get("new_tokens").asInt(),
             report.get("prompt_tokens").asInt(),
@@ -117,7 +118,9 @@ final class CacheVsRecomputeReport {
             report.get("libtorch_threads").asText(),
             report.get("date").asText(),
             report.get("load_average_before").asText(),
-            report.get("load_average_after").asText()));
+            report.get("load_average_after").asText(),
+            report.path("malloc_mmap_threshold").asText(),
+            report.path("malloc_trim_threshold").asText()));
     for (JsonNode model : report.get("models")) {
       md.append(
           String.format(
