@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ncalign.lm.io.DirectoryTrees;
 import dev.ncalign.lm.model.AttentionMask;
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.NoGrad;
@@ -19,86 +20,193 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Greedy generation of 24 new tokens on a model of the demo policy's size, with the KV cache
- * ({@link Sampler}) against recomputing the whole prefix every step (no cache), for several batch
- * sizes. Both decode greedily, so they must produce the same tokens; the report says whether they
- * did. Writes {@code kv-vs-recompute.json} and {@code kv-vs-recompute.svg}.
+ * Greedy generation of 24 new tokens from 9-token prompts with the KV cache ({@link Sampler})
+ * against recomputing the whole prefix every step (no cache), for several batch sizes and two model
+ * sizes: the demo policy's, where a forward costs its operator calls more than its arithmetic, and
+ * a 16 M-parameter Qwen2-style one, where arithmetic dominates. Both paths decode greedily, so they
+ * must produce the same tokens; the report says whether they did. Writes {@code
+ * kv-vs-recompute.json}, {@code kv-vs-recompute.md} and SVG plots (see {@link
+ * CacheVsRecomputeReport}).
  */
 public final class CacheVsRecompute {
 
-  /** The demo policy's shape (117 k parameters with its ≈ 150-word vocabulary). */
-  static final TinyModelSpec DEMO_SPEC = new TinyModelSpec(64, 2, 4, 2, 192, 64);
+  /**
+   * A model size the comparison runs on: a random model of {@code spec} with a word-level
+   * vocabulary of {@code words} words (plus 4 special tokens).
+   */
+  public record BenchModel(String name, String description, TinyModelSpec spec, int words) {}
 
-  private static final int VOCABULARY = 150;
+  /** The demo policy's shape (117 k parameters with its ≈ 150-word vocabulary). */
+  public static final BenchModel DEMO =
+      new BenchModel(
+          "demo",
+          "demo policy's shape: hidden 64, 2 layers, 4 heads / 2 kv heads, intermediate 192,"
+              + " vocabulary 154",
+          new TinyModelSpec(64, 2, 4, 2, 192, 64),
+          150);
+
+  /** Qwen2-style with tied embeddings and q/k/v bias, 16 M parameters: arithmetic-bound. */
+  public static final BenchModel QWEN2_H512 =
+      new BenchModel(
+          "qwen2-h512",
+          "Qwen2-style: hidden 512, 4 layers, 8 heads / 2 kv heads, intermediate 1536,"
+              + " vocabulary 8192, tied embeddings, q/k/v bias",
+          new TinyModelSpec(512, 4, 8, 2, 1536, 64, true, true),
+          8188);
+
+  /** What {@link #run(Path, List, Consumer)} measures. */
+  public static final List<BenchModel> MODELS = List.of(DEMO, QWEN2_H512);
+
+  static final int NEW_TOKENS = 24;
   private static final int PROMPT_WORDS = 8;
-  private static final int NEW_TOKENS = 24;
-  private static final int REPEATS = 3;
+
+  /**
+   * Runs of one measurement at most, and the seconds after which it is not repeated: the short
+   * demo-size runs are repeated often enough for one undisturbed run on a loaded machine, the
+   * longest (recompute at batch 64 on the larger model) runs once.
+   */
+  private static final int MAX_RUNS = 20;
+
+  private static final double RUN_BUDGET_SECONDS = 2;
+
+  private static final double WARM_UP_SECONDS = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private CacheVsRecompute() {}
 
-  /** Measures every batch size and writes the results into {@code outDir}. */
+  /** Measures every batch size on every model of {@link #MODELS} into {@code outDir}. */
   public static ObjectNode run(Path outDir, List<Integer> batchSizes, Consumer<String> progress) {
-    List<String> words = new ArrayList<>();
-    for (int i = 0; i < VOCABULARY; i++) {
-      words.add("w" + i);
+    return run(outDir, batchSizes, MODELS, progress);
+  }
+
+  /**
+   * Measures every batch size on each of {@code models} and writes the results into {@code outDir}.
+   *
+   * @throws IllegalArgumentException if there is no batch size or model, or a batch size is &lt; 1
+   */
+  public static ObjectNode run(
+      Path outDir, List<Integer> batchSizes, List<BenchModel> models, Consumer<String> progress) {
+    if (batchSizes.isEmpty() || models.isEmpty()) {
+      throw new IllegalArgumentException("need at least one batch size and one model");
+    }
+    for (int batch : batchSizes) {
+      if (batch < 1) {
+        throw new IllegalArgumentException("batch sizes must be ≥ 1, got " + batch);
+      }
     }
     ObjectNode report = JSON.createObjectNode();
-    report.put("new_tokens", NEW_TOKENS).put("load_average_before", ProcessMemory.loadAverage());
+    report.put("date", Instant.now().toString());
+    report.put("new_tokens", NEW_TOKENS).put("prompt_tokens", PROMPT_WORDS + 1);
+    report.put("libtorch_threads", System.getProperty("ai.djl.pytorch.num_threads", "default"));
+    report.put("max_runs", MAX_RUNS).put("run_budget_seconds", RUN_BUDGET_SECONDS);
+    // glibc hands large freed blocks back to the kernel unless told otherwise, and recomputing
+    // the prefix allocates megabytes per op at batch 64: its speed depends on these (measured: 3×
+    // faster on the demo model with a 256 MiB mmap threshold), so the report says what was set.
+    report.put("malloc_mmap_threshold", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", ""));
+    report.put("malloc_trim_threshold", System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", ""));
+    report.put("load_average_before", ProcessMemory.loadAverage());
+    ArrayNode results = report.putArray("models");
+    for (BenchModel model : models) {
+      results.add(measure(model, batchSizes, progress));
+    }
+    report.put("load_average_after", ProcessMemory.loadAverage());
+    CacheVsRecomputeReport.write(outDir, report);
+    return report;
+  }
+
+  private static ObjectNode measure(
+      BenchModel model, List<Integer> batchSizes, Consumer<String> progress) {
+    ObjectNode result = JSON.createObjectNode();
+    result.put("model", model.name()).put("description", model.description());
     Path dir;
     try {
-      dir = Files.createTempDirectory("kv-vs-recompute");
+      dir = Files.createTempDirectory("kv-vs-recompute-" + model.name());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     try (CausalLm lm =
-        CausalLm.load(TinyModelFactory.write(dir, words, DEMO_SPEC, 5), Device.cpu())) {
-      report.put("parameters", lm.parameterCount());
-      ArrayNode rows = report.putArray("batches");
+        CausalLm.load(TinyModelFactory.write(dir, words(model), model.spec(), 5), Device.cpu())) {
+      result.put("parameters", lm.parameterCount());
+      warmUp(lm, prompts(lm, model, 1));
+      ArrayNode rows = result.putArray("batches");
       for (int batch : batchSizes) {
-        List<int[]> prompts = new ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-          StringBuilder text = new StringBuilder();
-          for (int w = 0; w < PROMPT_WORDS; w++) {
-            text.append("w").append(4 + (b * 13 + w * 7) % (VOCABULARY - 4)).append(' ');
-          }
-          prompts.add(lm.codec().encodePrompt(text.toString()));
-        }
-        // Warm-up, then the best of a few runs: the machine is shared.
-        List<SampledSequence> cached = withCache(lm, prompts);
-        int[][] recomputed = recompute(lm, prompts);
-        double cacheSeconds = Double.MAX_VALUE;
-        double recomputeSeconds = Double.MAX_VALUE;
-        for (int r = 0; r < REPEATS; r++) {
-          long start = System.nanoTime();
-          cached = withCache(lm, prompts);
-          cacheSeconds = Math.min(cacheSeconds, (System.nanoTime() - start) / 1e9);
-          start = System.nanoTime();
-          recomputed = recompute(lm, prompts);
-          recomputeSeconds = Math.min(recomputeSeconds, (System.nanoTime() - start) / 1e9);
-        }
-        long cacheTokens = cached.stream().mapToLong(s -> s.tokenIds().length).sum();
-        ObjectNode row = rows.addObject();
-        row.put("batch", batch);
-        row.put("kv_cache_tokens_per_second", cacheTokens / cacheSeconds);
-        row.put("recompute_tokens_per_second", (double) batch * NEW_TOKENS / recomputeSeconds);
-        row.put(
-            "speedup",
-            row.get("kv_cache_tokens_per_second").asDouble()
-                / row.get("recompute_tokens_per_second").asDouble());
-        row.put("same_tokens", samePrefixes(cached, recomputed));
-        progress.accept(row.toString());
+        ObjectNode row = measureBatch(lm, prompts(lm, model, batch));
+        rows.add(row);
+        progress.accept(model.name() + " " + row);
+      }
+    } finally {
+      try {
+        DirectoryTrees.delete(dir);
+      } catch (IOException e) {
+        progress.accept("could not delete " + dir + ": " + e.getMessage());
       }
     }
-    report.put("load_average_after", ProcessMemory.loadAverage());
-    write(outDir, report);
-    return report;
+    return result;
+  }
+
+  /**
+   * Runs both paths for {@link #WARM_UP_SECONDS}: in a fresh JVM the JIT compiler is still busy
+   * with DJL's and the sampler's code for the first seconds (measured: the demo model's first
+   * points came out up to 2× slow after a single warm-up run).
+   */
+  private static void warmUp(CausalLm lm, List<int[]> prompts) {
+    long end = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
+    do {
+      withCache(lm, prompts);
+      recompute(lm, prompts);
+    } while (System.nanoTime() < end);
+  }
+
+  private static ObjectNode measureBatch(CausalLm lm, List<int[]> prompts) {
+    int batch = prompts.size();
+    BestOfRuns.Result<List<SampledSequence>> cached =
+        BestOfRuns.measure(() -> withCache(lm, prompts), MAX_RUNS, RUN_BUDGET_SECONDS);
+    BestOfRuns.Result<int[][]> recomputed =
+        BestOfRuns.measure(() -> recompute(lm, prompts), MAX_RUNS, RUN_BUDGET_SECONDS);
+    long cacheTokens = cached.value().stream().mapToLong(s -> s.tokenIds().length).sum();
+    long recomputeTokens = (long) batch * NEW_TOKENS;
+    ObjectNode row = JSON.createObjectNode();
+    row.put("batch", batch);
+    double cacheRate = cacheTokens / cached.wallSeconds();
+    double recomputeRate = recomputeTokens / recomputed.wallSeconds();
+    row.put("kv_cache_tokens_per_second", cacheRate);
+    row.put("recompute_tokens_per_second", recomputeRate);
+    row.put("speedup", cacheRate / recomputeRate);
+    double cacheCpuRate = cacheTokens / cached.cpuSeconds();
+    double recomputeCpuRate = recomputeTokens / recomputed.cpuSeconds();
+    row.put("kv_cache_tokens_per_cpu_second", cacheCpuRate);
+    row.put("recompute_tokens_per_cpu_second", recomputeCpuRate);
+    row.put("cpu_speedup", cacheCpuRate / recomputeCpuRate);
+    row.put("kv_cache_runs", cached.runs()).put("recompute_runs", recomputed.runs());
+    row.put("same_tokens", samePrefixes(cached.value(), recomputed.value()));
+    return row;
+  }
+
+  private static List<String> words(BenchModel model) {
+    List<String> words = new ArrayList<>();
+    for (int i = 0; i < model.words(); i++) {
+      words.add("w" + i);
+    }
+    return words;
+  }
+
+  /** {@code batch} different prompts of {@link #PROMPT_WORDS} words (plus BOS), equally long. */
+  private static List<int[]> prompts(CausalLm lm, BenchModel model, int batch) {
+    List<int[]> prompts = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      StringBuilder text = new StringBuilder();
+      for (int w = 0; w < PROMPT_WORDS; w++) {
+        text.append("w").append(4 + (b * 13 + w * 7) % (model.words() - 4)).append(' ');
+      }
+      prompts.add(lm.codec().encodePrompt(text.toString()));
+    }
+    return prompts;
   }
 
   private static List<SampledSequence> withCache(CausalLm lm, List<int[]> prompts) {
@@ -149,7 +257,7 @@ public final class CacheVsRecompute {
   }
 
   /** Whether every cached row (which may have stopped at eos) is a prefix of its recomputed row. */
-  private static boolean samePrefixes(List<SampledSequence> cached, int[][] recomputed) {
+  static boolean samePrefixes(List<SampledSequence> cached, int[][] recomputed) {
     for (int b = 0; b < recomputed.length; b++) {
       int[] ids = cached.get(b).tokenIds();
       for (int j = 0; j < ids.length; j++) {
@@ -159,38 +267,5 @@ public final class CacheVsRecompute {
       }
     }
     return true;
-  }
-
-  private static void write(Path outDir, ObjectNode report) {
-    List<double[]> cache = new ArrayList<>();
-    List<double[]> recompute = new ArrayList<>();
-    report
-        .get("batches")
-        .forEach(
-            row -> {
-              double batch = row.get("batch").asDouble();
-              cache.add(new double[] {batch, row.get("kv_cache_tokens_per_second").asDouble()});
-              recompute.add(
-                  new double[] {batch, row.get("recompute_tokens_per_second").asDouble()});
-            });
-    String title =
-        String.format(
-            Locale.ROOT,
-            "Greedy generation, %d new tokens, %,d-parameter model",
-            NEW_TOKENS,
-            report.get("parameters").asLong());
-    String svg =
-        new SvgLinePlot(title, "batch size (rows decoded together)", "tokens/s")
-            .series("KV cache", "#1f77b4", cache)
-            .series("recompute prefix", "#d62728", recompute)
-            .render();
-    try {
-      Files.createDirectories(outDir);
-      JSON.writerWithDefaultPrettyPrinter()
-          .writeValue(outDir.resolve("kv-vs-recompute.json").toFile(), report);
-      Files.writeString(outDir.resolve("kv-vs-recompute.svg"), svg);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write results to " + outDir, e);
-    }
   }
 }

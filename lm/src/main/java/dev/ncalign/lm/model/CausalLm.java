@@ -234,7 +234,9 @@ public final class CausalLm implements AutoCloseable {
    */
   public NDArray forwardLast(NDArray inputIds, NDArray positionIds, NDArray mask, KvCache cache) {
     NDArray hidden = model.hiddenStates(inputIds, positionIds, mask, cache, adapter);
-    return model.logits(hidden.get(":, -1, :"));
+    // A decode step's single position needs a view, not an index op.
+    return model.logits(
+        inputIds.getShape().get(1) == 1 ? hidden.squeeze(1) : hidden.get(":, -1, :"));
   }
 
   /**

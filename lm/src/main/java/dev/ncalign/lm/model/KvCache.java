@@ -40,11 +40,12 @@ public final class KvCache {
    * Writes this step's keys/values [batch, kvHeads, seq, headDim] after the cached ones and returns
    * views of everything cached for the layer, owned by the manager of {@code key}.
    *
+   * @param seq positions in {@code key} and {@code value}
    * @throws IllegalStateException if the cache would exceed its capacity
    */
-  NDList update(int layer, NDArray key, NDArray value) {
+  NDList update(int layer, NDArray key, NDArray value, long seq) {
     long start = lengths[layer];
-    long end = start + key.getShape().get(2);
+    long end = start + seq;
     if (end > capacity) {
       throw new IllegalStateException(
           "KV cache holds " + capacity + " positions; cannot grow to " + end);
@@ -53,13 +54,24 @@ public final class KvCache {
       keys[layer] = allocate(key);
       values[layer] = allocate(value);
     }
-    NDIndex slot = new NDIndex(":, :, {}:{}", start, end);
+    // Indices built rather than parsed from a string: this runs twice per layer and decode step.
+    NDIndex slot = new NDIndex().addAllDim(2).addSliceDim(start, end);
     keys[layer].set(slot, key);
     values[layer].set(slot, value);
     lengths[layer] = end;
     NDManager step = key.getManager();
-    NDIndex filled = new NDIndex(":, :, :{}", end);
-    return new NDList(keys[layer].get(step, filled), values[layer].get(step, filled));
+    return new NDList(filled(keys[layer], end, step), filled(values[layer], end, step));
+  }
+
+  /**
+   * The view [:, :, :end] of {@code buffer}, owned by {@code step}. A split at {@code end} is one
+   * operator call where an index op is several (this runs twice per layer and decode step); the
+   * unused rest is closed with the step.
+   */
+  private static NDArray filled(NDArray buffer, long end, NDManager step) {
+    NDList parts = buffer.split(new long[] {end}, 2);
+    parts.attach(step);
+    return parts.get(0);
   }
 
   /** Number of cached positions (keys), 0 when empty. */

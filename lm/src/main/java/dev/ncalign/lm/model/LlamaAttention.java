@@ -2,6 +2,7 @@ package dev.ncalign.lm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 
@@ -14,7 +15,17 @@ final class LlamaAttention {
   private final int layerIndex;
   private final int headDim;
   private final int groupSize;
-  private final float scaling;
+  private final long kvHeads;
+
+  /** head_dim^-0.5 as a 0-d tensor of the weights' type, made once (see {@link AutogradScalar}). */
+  private final NDArray scaling;
+
+  /**
+   * The weights' type, which is every activation's type: the embedding rows are, and a LoRA adapter
+   * (float32) only works on float32 weights.
+   */
+  private final DataType dtype;
+
   private final Parameter qWeight;
   private final Parameter kWeight;
   private final Parameter vWeight;
@@ -28,7 +39,9 @@ final class LlamaAttention {
     this.layerIndex = layerIndex;
     this.headDim = config.headDim();
     this.groupSize = config.groupSize();
-    this.scaling = (float) Math.pow(headDim, -0.5);
+    this.kvHeads = config.numKeyValueHeads();
+    this.scaling = weights.constant((float) Math.pow(headDim, -0.5));
+    this.dtype = weights.dtype();
     int hidden = config.hiddenSize();
     int qWidth = config.numAttentionHeads() * headDim;
     int kvWidth = config.numKeyValueHeads() * headDim;
@@ -44,66 +57,74 @@ final class LlamaAttention {
 
   /**
    * @param hiddenStates [batch, seq, hidden]
-   * @param cos rotary cos [batch or 1, seq, headDim]
-   * @param sin rotary sin, same shape
-   * @param mask additive attention mask [batch or 1, 1, seq, keys]: 0 where allowed, -FLT_MAX
-   *     elsewhere
+   * @param inputs rotary cos/sin and the mask, shared by every layer of this forward
    * @param cache past keys/values, or null
    * @param adapter added to every projection it targets, or null for the frozen weights
    */
-  NDArray forward(
-      NDArray hiddenStates,
-      NDArray cos,
-      NDArray sin,
-      NDArray mask,
-      KvCache cache,
-      LinearAdapter adapter) {
-    long batch = hiddenStates.getShape().get(0);
-    long seq = hiddenStates.getShape().get(1);
-    // q = q_proj(h).view(batch, seq, -1, head_dim).transpose(1, 2), same for k and v
-    NDArray query = heads(project(hiddenStates, qWeight, qBias, adapter), batch, seq);
+  NDArray forward(NDArray hiddenStates, LayerInputs inputs, KvCache cache, LinearAdapter adapter) {
+    long batch = inputs.batch();
+    long seq = inputs.seq();
+    boolean single = inputs.singlePosition();
+    // q = q_proj(h).view(batch, seq, -1, head_dim).transpose(1, 2), same for k and v. With one
+    // position the query goes straight into the grouped layout used below, [batch, kvHeads, group,
+    // headDim]: query head j * group + g is row g of kv head j, the pairing HF's repeat_kv makes.
+    NDArray query =
+        single
+            ? project(hiddenStates, qWeight, qBias, adapter)
+                .reshape(batch, kvHeads, groupSize, headDim)
+            : heads(project(hiddenStates, qWeight, qBias, adapter), batch, seq);
     NDArray key = heads(project(hiddenStates, kWeight, kBias, adapter), batch, seq);
     NDArray value = heads(project(hiddenStates, vWeight, vBias, adapter), batch, seq);
     // query, key = apply_rotary_pos_emb(query, key, cos, sin)
-    query = RotaryEmbedding.apply(query, cos, sin);
-    key = RotaryEmbedding.apply(key, cos, sin);
+    query = inputs.rotate(query);
+    key = inputs.rotate(key);
     // key, value = past_key_value.update(key, value, layer_idx)
     if (cache != null) {
-      NDList merged = cache.update(layerIndex, key, value);
+      NDList merged = cache.update(layerIndex, key, value, seq);
       key = merged.get(0);
       value = merged.get(1);
     }
     // HF's repeat_kv copies kv head j to query heads j*n_rep .. (j+1)*n_rep-1; instead the n_rep
     // query heads of a group are stacked along the query axis and multiplied with their shared,
     // un-repeated kv head, so no copy of the cache is made per step.
-    long kvHeads = key.getShape().get(1);
-    long keys = key.getShape().get(2);
-    NDArray groupedQuery = query.reshape(batch, kvHeads, groupSize * seq, headDim);
+    NDArray groupedQuery = single ? query : query.reshape(batch, kvHeads, groupSize * seq, headDim);
     // attn_weights = softmax(q @ k^T * scaling + causal_mask) in float32; the mask broadcasts over
-    // the heads of a group.
-    NDArray logits = groupedQuery.matMul(key.transpose(0, 1, 3, 2));
-    NDArray scores =
-        logits
-            .mul(AutogradScalar.of(logits, scaling))
-            .reshape(batch, kvHeads, groupSize, seq, keys)
-            .add(mask.expandDims(1));
-    NDArray probs = scores.softmax(-1).reshape(batch, kvHeads, groupSize * seq, keys);
-    // .to(query.dtype): the float32 mask made the scores float32; back to the weights' type.
-    if (probs.getDataType() != value.getDataType()) {
-      probs = probs.toType(value.getDataType(), false);
+    // the heads of a group (see LayerInputs for its shape).
+    NDArray scaled = groupedQuery.matMul(key.transpose(0, 1, 3, 2)).mul(scaling);
+    NDArray probs;
+    if (single) {
+      probs = scaled.add(inputs.mask()).softmax(-1);
+    } else {
+      probs =
+          scaled
+              .reshape(batch, kvHeads, groupSize, seq, -1)
+              .add(inputs.mask())
+              .softmax(-1)
+              .reshape(batch, kvHeads, groupSize * seq, -1);
     }
-    // attn_output = (attn_weights @ v).transpose(1, 2).reshape(batch, seq, -1); o_proj
+    // .to(query.dtype): the float32 mask made the scores float32; back to the weights' type.
+    if (dtype != DataType.FLOAT32) {
+      probs = probs.toType(dtype, false);
+    }
+    // attn_output = (attn_weights @ v).transpose(1, 2).reshape(batch, seq, -1); o_proj. With one
+    // position the grouped rows are already in head order.
+    NDArray attended = probs.matMul(value);
     NDArray output =
-        probs
-            .matMul(value)
-            .reshape(batch, -1, seq, headDim)
-            .transpose(0, 2, 1, 3)
-            .reshape(batch, seq, -1);
+        single
+            ? attended.reshape(batch, 1, -1)
+            : attended
+                .reshape(batch, -1, seq, headDim)
+                .transpose(0, 2, 1, 3)
+                .reshape(batch, seq, -1);
     return project(output, oWeight, oBias, adapter);
   }
 
+  /** [batch, seq, heads * headDim] to [batch, heads, seq, headDim]. */
   private NDArray heads(NDArray projected, long batch, long seq) {
-    return projected.reshape(batch, seq, -1, headDim).transpose(0, 2, 1, 3);
+    // With one position the transpose would move nothing: a view is enough.
+    return seq == 1
+        ? projected.reshape(batch, -1, 1, headDim)
+        : projected.reshape(batch, seq, -1, headDim).transpose(0, 2, 1, 3);
   }
 
   /** {@code input · weightᵀ + bias}, plus what {@code adapter} (if any) adds for this layer. */

@@ -22,16 +22,9 @@ final class LlamaDecoderLayer {
     mlp = new LlamaMlp(weights, prefix + "mlp.", config);
   }
 
-  NDArray forward(
-      NDArray hiddenStates,
-      NDArray cos,
-      NDArray sin,
-      NDArray mask,
-      KvCache cache,
-      LinearAdapter adapter) {
+  NDArray forward(NDArray hiddenStates, LayerInputs inputs, KvCache cache, LinearAdapter adapter) {
     NDArray residual = hiddenStates;
-    NDArray h =
-        selfAttn.forward(inputLayernorm.forward(hiddenStates), cos, sin, mask, cache, adapter);
+    NDArray h = selfAttn.forward(inputLayernorm.forward(hiddenStates), inputs, cache, adapter);
     h = residual.add(h);
     residual = h;
     return residual.add(mlp.forward(postAttentionLayernorm.forward(h), adapter));

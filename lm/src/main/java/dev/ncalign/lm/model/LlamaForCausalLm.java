@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
@@ -23,7 +24,14 @@ final class LlamaForCausalLm {
   private final LlamaRmsNorm norm;
   private final Parameter lmHead;
   private final RotaryEmbedding rotaryEmb;
+
+  /** {@link RotaryEmbedding#rotateHalfMatrix} in the weights' type. */
+  private final NDArray rotateHalf;
+
   private final Map<String, Parameter> parameters;
+
+  /** The weights' type, which every activation has. */
+  private final DataType dtype;
 
   /** A model with zero weights of type {@code dtype} in {@code manager}. */
   LlamaForCausalLm(ModelConfig config, NDManager manager, DataType dtype) {
@@ -38,7 +46,12 @@ final class LlamaForCausalLm {
             ? embedTokens
             : weights.add("lm_head.weight", config.vocabSize(), config.hiddenSize());
     rotaryEmb = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling());
+    rotateHalf =
+        weights.constant(
+            RotaryEmbedding.rotateHalfMatrix(config.headDim()),
+            new Shape(config.headDim(), config.headDim()));
     parameters = weights.parameters();
+    this.dtype = dtype;
   }
 
   /** The inverse rotary frequencies this model uses (after {@code rope_scaling}). */
@@ -71,14 +84,24 @@ final class LlamaForCausalLm {
     NDArray hidden =
         Embedding.embedding(inputIds, embedTokens.getArray(), SparseFormat.DENSE)
             .singletonOrThrow();
-    NDList cosSin = rotaryEmb.cosSin(positionIds, hidden.getDataType());
+    LayerInputs inputs = layerInputs(inputIds, positionIds, mask);
     for (LlamaDecoderLayer layer : layers) {
       hidden =
           NoGrad.active()
-              ? forwardFreeingTemporaries(layer, hidden, cosSin, mask, cache, adapter)
-              : layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
+              ? forwardFreeingTemporaries(layer, hidden, inputs, cache, adapter)
+              : layer.forward(hidden, inputs, cache, adapter);
     }
     return norm.forward(hidden);
+  }
+
+  /** Rotary cos/sin and the mask in the shapes every layer uses, made once per forward. */
+  private LayerInputs layerInputs(NDArray inputIds, NDArray positionIds, NDArray mask) {
+    long[] shape = inputIds.getShape().getShape();
+    NDList cosSin = rotaryEmb.cosSin(positionIds, dtype);
+    // The mask gains the axis of a kv head's group of query heads; with one position the scores
+    // have no seq axis (see LlamaAttention), and [batch, 1, 1, keys] already lines up with them.
+    NDArray layerMask = shape[1] == 1 ? mask : mask.expandDims(1);
+    return new LayerInputs(shape[0], shape[1], rotateHalf, cosSin.get(0), cosSin.get(1), layerMask);
   }
 
   /**
@@ -89,14 +112,13 @@ final class LlamaForCausalLm {
   private static NDArray forwardFreeingTemporaries(
       LlamaDecoderLayer layer,
       NDArray hidden,
-      NDList cosSin,
-      NDArray mask,
+      LayerInputs inputs,
       KvCache cache,
       LinearAdapter adapter) {
     NDManager caller = hidden.getManager();
     try (NDManager scratch = caller.newSubManager()) {
       hidden.attach(scratch);
-      NDArray output = layer.forward(hidden, cosSin.get(0), cosSin.get(1), mask, cache, adapter);
+      NDArray output = layer.forward(hidden, inputs, cache, adapter);
       output.attach(caller);
       return output;
     }

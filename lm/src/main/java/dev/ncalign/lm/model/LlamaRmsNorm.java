@@ -11,15 +11,20 @@ import ai.djl.nn.Parameter;
 final class LlamaRmsNorm {
 
   private final Parameter weight;
-  private final float eps;
+
+  /** variance_epsilon as a float32 0-d tensor, made once. */
+  private final NDArray eps;
+
+  /** The weights' type, which the input (the residual stream) always has. */
+  private final DataType inputType;
 
   LlamaRmsNorm(WeightRegistry weights, String name, int size, double eps) {
     this.weight = weights.add(name + ".weight", size);
-    this.eps = (float) eps;
+    this.eps = weights.constant((float) eps, DataType.FLOAT32);
+    this.inputType = weights.dtype();
   }
 
   NDArray forward(NDArray input) {
-    DataType inputType = input.getDataType();
     // hidden_states = hidden_states.to(torch.float32)
     NDArray hiddenStates =
         inputType == DataType.FLOAT32 ? input : input.toType(DataType.FLOAT32, false);

@@ -25,36 +25,52 @@ final class RotaryEmbedding {
     scaling.apply(invFreq);
   }
 
+  /**
+   * rotate_half as a row-major [headDim, headDim] matrix R: {@code x · R = cat(-x2, x1)}. Every
+   * output is one input times ±1 plus zeros, so the product is exact, and it is one operator call
+   * where slicing out the halves, negating and concatenating are four.
+   */
+  static float[] rotateHalfMatrix(int headDim) {
+    int half = headDim / 2;
+    float[] r = new float[headDim * headDim];
+    for (int i = 0; i < half; i++) {
+      // output i (first half) = -x[half + i]; output half + i = x[i]
+      r[(half + i) * headDim + i] = -1f;
+      r[i * headDim + half + i] = 1f;
+    }
+    return r;
+  }
+
   /** The inverse frequencies, one per pair of dimensions. */
   float[] invFreq() {
     return invFreq.clone();
   }
 
   /**
-   * cos and sin of shape [batch, seq, headDim] for float32 positions of shape [batch, seq],
-   * computed in float32 and then cast to {@code dtype} (the weights' type), as HF does.
+   * cos and sin of shape [batch, 1, seq, headDim] (HF's {@code unsqueeze(1)}, made once per forward
+   * for every layer) for float32 positions of shape [batch, seq], computed in float32 and then cast
+   * to {@code dtype} (the weights' type), as HF does.
    */
   NDList cosSin(NDArray positions, DataType dtype) {
     NDArray inv = positions.getManager().create(invFreq);
     // freqs = position_ids ⊗ inv_freq; emb = cat((freqs, freqs), dim=-1)
     NDArray freqs = positions.expandDims(-1).mul(inv);
     NDArray emb = freqs.concat(freqs, -1);
-    if (dtype == DataType.FLOAT32) {
-      return new NDList(emb.cos(), emb.sin());
+    NDArray cos = emb.cos();
+    NDArray sin = emb.sin();
+    if (dtype != DataType.FLOAT32) {
+      cos = cos.toType(dtype, false);
+      sin = sin.toType(dtype, false);
     }
-    return new NDList(emb.cos().toType(dtype, false), emb.sin().toType(dtype, false));
+    return new NDList(cos.expandDims(1), sin.expandDims(1));
   }
 
-  /** q_embed = q * cos + rotate_half(q) * sin, with cos/sin broadcast over heads (unsqueeze(1)). */
-  static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-    return x.mul(cos.expandDims(1)).add(rotateHalf(x).mul(sin.expandDims(1)));
-  }
-
-  /** rotate_half(x) = cat((-x2, x1), dim=-1) where x1, x2 are the two halves of the last axis. */
-  static NDArray rotateHalf(NDArray x) {
-    long half = x.getShape().get(x.getShape().dimension() - 1) / 2;
-    NDArray x1 = x.get("..., :" + half);
-    NDArray x2 = x.get("..., " + half + ":");
-    return x2.neg().concat(x1, -1);
+  /**
+   * q_embed = q * cos + rotate_half(q) * sin for {@code x} [batch, heads, seq, headDim], {@code
+   * cos}, {@code sin} from {@link #cosSin} and {@code rotateHalf} the {@link #rotateHalfMatrix} in
+   * the weights' type.
+   */
+  static NDArray apply(NDArray x, NDArray cos, NDArray sin, NDArray rotateHalf) {
+    return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
   }
 }
