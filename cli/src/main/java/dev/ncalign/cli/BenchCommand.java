@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
       "Benchmark suites (default: all):",
       "  generation  Generate at the Qwen2.5-0.5B shape (random BF16 model, written once), one"
           + " fresh JVM per size",
-      "  kv          KV-cache sampling vs recomputing the prefix, tokens/s against batch size",
+      "  kv          KV-cache sampling vs recomputing the prefix, tokens/s against batch size,"
+          + " on the demo-size model and a 16 M-parameter Qwen2-style one",
       "  reward      reward server: dynamic batching vs one item per call at 1, 8, 64 callers",
       "  swap        push-to-live latency against weight bytes, idle and under 200 Generate calls",
       "  loop        demo rounds: orchestrator overhead, max_staleness 0 vs 1",
