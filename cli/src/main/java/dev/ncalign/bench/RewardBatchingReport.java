@@ -129,8 +129,8 @@ final class RewardBatchingReport {
             Locale.ROOT,
             "%nArms: the same in-process reward server on the same model; one-by-one ="
                 + " `--max-batch-size %d --max-wait-ms %d`, batched = `--max-batch-size %d"
-                + " --max-wait-ms %d` (the defaults), no-wait = `--max-batch-size %d"
-                + " --max-wait-ms %d`. Load: %s. Medians of %d repetitions of"
+                + " --max-wait-ms %d`, no-wait = `--max-batch-size %d"
+                + " --max-wait-ms %d` (the defaults). Load: %s. Medians of %d repetitions of"
                 + " %.1f s windows after %.1f s warm-up, the arms back to back. Machine: %d cores,"
                 + " load average %s before and %s after.%n",
             arms.get("one_by_one").get("max_batch_size").asInt(),
