@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ncalign.demo.DemoAssets;
+import dev.ncalign.lm.bench.LoadAverage;
+import dev.ncalign.lm.io.DirectoryTrees;
 import dev.ncalign.orchestrator.config.ConfigLoader;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.loop.AlignmentRun;
@@ -11,7 +13,6 @@ import dev.ncalign.orchestrator.report.MetricsPlot;
 import dev.ncalign.orchestrator.store.RoundMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The loop's own cost, on the demo: how much of a synchronous round is orchestrator overhead (wall
@@ -59,7 +59,7 @@ public final class LoopBenchmark {
 
     ObjectNode report = JSON.createObjectNode();
     report.put("rounds", options.rounds());
-    report.put("load_average_before", loadAverage());
+    report.put("load_average_before", LoadAverage.now());
     report.put("overhead_share", overheadShare(overhead));
     report.put(
         "overhead_round_seconds", overhead.wallSeconds() / Math.max(1, overhead.rows().size()));
@@ -80,7 +80,11 @@ public final class LoopBenchmark {
       boolean evaluate,
       Consumer<String> progress) {
     Path dir = options.out().resolve("runs").resolve(name);
-    deleteRecursively(dir);
+    try {
+      DirectoryTrees.delete(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clear " + dir, e);
+    }
     List<String> settings =
         new ArrayList<>(
             List.of(
@@ -161,11 +165,6 @@ public final class LoopBenchmark {
     return m.rows().stream().mapToDouble(f).sum();
   }
 
-  private static String loadAverage() {
-    return String.format(
-        Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-  }
-
   private static void write(Path out, ObjectNode report, Measured sync, Measured pipelined) {
     Map<String, List<RoundMetrics>> series = new LinkedHashMap<>();
     series.put("max_staleness 0", sync.rows());
@@ -219,19 +218,5 @@ public final class LoopBenchmark {
             100 * report.get("overhead_share").asDouble(),
             report.get("staleness_1_wall_ratio").asDouble()));
     return md.toString();
-  }
-
-  /** Deletes {@code dir} and everything under it, if it exists. */
-  static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
-        Files.delete(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot clear " + dir, e);
-    }
   }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ncalign.demo.EmbeddedRewardModelBuilder;
 import dev.ncalign.demo.LabeledReviews;
+import dev.ncalign.lm.bench.LoadAverage;
 import dev.ncalign.proto.v1.ScoreItem;
 import dev.ncalign.proto.v1.ScoreRequest;
 import dev.ncalign.reward.serving.RewardLimits;
@@ -15,7 +16,6 @@ import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -165,7 +165,7 @@ public final class RewardBatchingBenchmark {
     ObjectNode report = JSON.createObjectNode();
     report.put("date", Instant.now().toString());
     report.put("cores", Runtime.getRuntime().availableProcessors());
-    report.put("load_average_before", loadAverage());
+    report.put("load_average_before", LoadAverage.now());
     report.put("warmup_seconds", options.warmupSeconds());
     report.put("measure_seconds", options.measureSeconds());
     report.put("repetitions", options.repetitions());
@@ -223,7 +223,7 @@ public final class RewardBatchingBenchmark {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     }
-    report.put("load_average_after", loadAverage());
+    report.put("load_average_after", LoadAverage.now());
     RewardBatchingReport.write(options.outDir(), report);
     return report;
   }
@@ -340,16 +340,6 @@ public final class RewardBatchingBenchmark {
     Arrays.sort(sorted);
     int mid = sorted.length / 2;
     return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  }
-
-  /** The 1-, 5- and 15-minute load averages of the machine, as {@code uptime} prints them. */
-  static String loadAverage() {
-    try {
-      String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return String.join(" ", fields[0], fields[1], fields[2]);
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
-    }
   }
 
   /** One arm's server, its channel and its metrics endpoint. */

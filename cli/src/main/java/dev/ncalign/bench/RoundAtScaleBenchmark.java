@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ncalign.demo.DemoAssets;
+import dev.ncalign.lm.bench.LoadAverage;
 import dev.ncalign.lm.bench.QwenShapedModel;
+import dev.ncalign.lm.io.DirectoryTrees;
 import dev.ncalign.orchestrator.store.RoundMetrics;
 import dev.ncalign.orchestrator.store.RunStore;
 import java.io.IOException;
@@ -52,13 +54,13 @@ public final class RoundAtScaleBenchmark {
     Path model = QwenShapedModel.ensure(options.modelDir());
     DemoAssets.Paths demo = DemoAssets.ensure(options.assets(), progress);
     ObjectNode report = JSON.createObjectNode();
-    report.put("load_average_before", loadAverage());
+    report.put("load_average_before", LoadAverage.now());
     ArrayNode runs = report.putArray("runs");
     for (Variant variant : VARIANTS) {
       progress.accept("0.5B-shaped online run, " + variant.name() + " (a few minutes) ...");
       runs.add(measure(options, model, demo, variant, progress));
     }
-    report.put("load_average_after", loadAverage());
+    report.put("load_average_after", LoadAverage.now());
     write(options.out(), report);
     return report;
   }
@@ -73,7 +75,7 @@ public final class RoundAtScaleBenchmark {
     Path config = options.out().resolve("runs").resolve("round-0.5b-" + variant.name() + ".yaml");
     try {
       Files.createDirectories(config.getParent());
-      LoopBenchmark.deleteRecursively(dir);
+      DirectoryTrees.delete(dir);
       Files.writeString(
           config,
           """
@@ -190,14 +192,6 @@ public final class RoundAtScaleBenchmark {
       // gone meanwhile
     }
     return values;
-  }
-
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).trim();
-    } catch (IOException e) {
-      return "";
-    }
   }
 
   private static void write(Path out, ObjectNode report) {

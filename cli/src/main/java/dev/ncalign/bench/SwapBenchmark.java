@@ -3,6 +3,7 @@ package dev.ncalign.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ncalign.lm.bench.LoadAverage;
 import dev.ncalign.lm.bench.SvgLinePlot;
 import dev.ncalign.lm.model.TinyModelFactory;
 import dev.ncalign.lm.model.TinyModelSpec;
@@ -14,7 +15,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -131,7 +131,7 @@ public final class SwapBenchmark {
     ObjectNode report = JSON.createObjectNode();
     report.put("date", Instant.now().toString());
     report.put("cores", Runtime.getRuntime().availableProcessors());
-    report.put("load_average_before", loadAverage());
+    report.put("load_average_before", LoadAverage.now());
     report.put(
         "torch_threads", System.getProperty("ai.djl.pytorch.num_threads", "libtorch default"));
     report.put("concurrent_generate_calls", options.concurrentCalls());
@@ -147,7 +147,7 @@ public final class SwapBenchmark {
       runs.add(run);
       progress.accept(run.toString());
     }
-    report.put("load_average_after", loadAverage());
+    report.put("load_average_after", LoadAverage.now());
     write(options.outDir(), report);
     return report;
   }
@@ -344,11 +344,6 @@ public final class SwapBenchmark {
         .series("idle", "#1f77b4", idle)
         .series("loopback copy", "#7f7f7f", copy)
         .render();
-  }
-
-  private static String loadAverage() {
-    return String.format(
-        Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
   }
 
   private static List<String> words(int n) {

@@ -110,12 +110,12 @@ public final class CacheVsRecompute {
     // faster on the demo model with a 256 MiB mmap threshold), so the report says what was set.
     report.put("malloc_mmap_threshold", System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", ""));
     report.put("malloc_trim_threshold", System.getenv().getOrDefault("MALLOC_TRIM_THRESHOLD_", ""));
-    report.put("load_average_before", ProcessMemory.loadAverage());
+    report.put("load_average_before", LoadAverage.now());
     ArrayNode results = report.putArray("models");
     for (BenchModel model : models) {
       results.add(measure(model, batchSizes, progress));
     }
-    report.put("load_average_after", ProcessMemory.loadAverage());
+    report.put("load_average_after", LoadAverage.now());
     CacheVsRecomputeReport.write(outDir, report);
     return report;
   }

@@ -65,7 +65,7 @@ public final class GenerationBenchmark {
     report.put("date", Instant.now().toString());
     report.put("cores", Runtime.getRuntime().availableProcessors());
     report.put("torch_threads", options.threads());
-    report.put("load_average_before", ProcessMemory.loadAverage());
+    report.put("load_average_before", LoadAverage.now());
     report.put("one_thread_bound_tokens_per_second", ONE_THREAD_BOUND_TOKENS_PER_SECOND);
     long writeStart = System.nanoTime();
     boolean cached = Files.exists(options.modelDir().resolve("model.safetensors"));
@@ -85,7 +85,7 @@ public final class GenerationBenchmark {
       runs.add(run);
       progress.accept(run.toString());
     }
-    report.put("load_average_after", ProcessMemory.loadAverage());
+    report.put("load_average_after", LoadAverage.now());
     write(options.outDir(), report);
     return report;
   }

@@ -45,16 +45,6 @@ final class ProcessMemory {
         / 1e9;
   }
 
-  /** The 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "" off Linux. */
-  static String loadAverage() {
-    try {
-      String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-      return parts[0] + " " + parts[1] + " " + parts[2];
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
   private static double field(String name) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
