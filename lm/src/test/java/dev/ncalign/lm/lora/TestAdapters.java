@@ -2,9 +2,8 @@ package dev.ncalign.lm.lora;
 
 import dev.ncalign.lm.model.CausalLm;
 import dev.ncalign.lm.model.Safetensors;
+import dev.ncalign.lm.model.TestModels;
 import dev.ncalign.lm.model.WeightArrays;
-import java.io.ByteArrayOutputStream;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
@@ -30,19 +29,7 @@ public final class TestAdapters {
    * adapters that must be refused.
    */
   public static byte[] edited(LoraAdapter adapter, Consumer<Map<String, Safetensors.Tensor>> edit) {
-    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
-    adapter
-        .parameters()
-        .forEach(
-            (name, p) ->
-                tensors.put(
-                    name,
-                    new Safetensors.Tensor(
-                        p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
-    edit.accept(tensors);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Safetensors.write(out, tensors);
-    return out.toByteArray();
+    return TestModels.edited(adapter.parameters(), edit);
   }
 
   /** Fills every B (PEFT starts them at zero) with N(0, 0.2²). */

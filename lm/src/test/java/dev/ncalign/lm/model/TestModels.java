@@ -2,12 +2,17 @@ package dev.ncalign.lm.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /** Tiny models for tests, written once per JVM into temp directories. */
 public final class TestModels {
@@ -43,6 +48,25 @@ public final class TestModels {
    * Overwrites every weight with N(0, std²) (norms 1 + noise) so logits are far from uniform and a
    * comparison between implementations means something.
    */
+  /**
+   * The safetensors file of {@code parameters} after {@code edit} changed the tensor map: weights
+   * or adapters a load or a push must refuse.
+   */
+  public static byte[] edited(
+      Map<String, Parameter> parameters, Consumer<Map<String, Safetensors.Tensor>> edit) {
+    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+    parameters.forEach(
+        (name, p) ->
+            tensors.put(
+                name,
+                new Safetensors.Tensor(
+                    p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
+    edit.accept(tensors);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Safetensors.write(out, tensors);
+    return out.toByteArray();
+  }
+
   public static void randomize(CausalLm lm, long seed, double std) {
     Random random = new Random(seed);
     lm.parameters()

@@ -14,11 +14,9 @@ import dev.ncalign.proto.v1.SamplingParams;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -217,20 +215,9 @@ class BadPushTest {
 
   /** The tiny model's weights with one change to the tensor map. */
   private static byte[] variant(Consumer<Map<String, Safetensors.Tensor>> change) {
-    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
     try (CausalLm lm = TestModels.loadTiny()) {
-      lm.parameters()
-          .forEach(
-              (name, p) ->
-                  tensors.put(
-                      name,
-                      new Safetensors.Tensor(
-                          p.getArray().getShape().getShape(), p.getArray().toFloatArray())));
+      return TestModels.edited(lm.parameters(), change);
     }
-    change.accept(tensors);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Safetensors.write(out, tensors);
-    return out.toByteArray();
   }
 
   private static void assertRejected(Status.Code code, String reason, Runnable push) {
