@@ -65,6 +65,18 @@ public final class PolicyClient implements AutoCloseable {
     this.replicas = new Replicas("policy", targets, options, this::admit, resolver);
   }
 
+  /** How a Generate's prompts are cut into the requests that run in parallel. */
+  public enum Slicing {
+    /** One slice per live replica (more above the servers' limit): the fastest. */
+    PER_REPLICA,
+    /**
+     * Slices of the servers' {@code max_prompts}, whatever the number of replicas. A slice's
+     * padding changes the arithmetic, so the per-token log-probs depend on the slicing in their
+     * last float digits; with these slices they are the same bytes for one replica or many.
+     */
+    SERVER_LIMIT
+  }
+
   /**
    * K completions for every prompt, ordered by (prompt_index, sample_index) with indexes into
    * {@code prompts}, as one replica would answer, all stamped with the live version.
@@ -73,16 +85,23 @@ public final class PolicyClient implements AutoCloseable {
    *     versions (push the current weights to every replica first)
    */
   public GenerateResponse generate(List<String> prompts, int k, SamplingParams params) {
-    return generate(prompts, GenerateRequest.Builder::addAllPrompts, k, params);
+    return generate(prompts, k, params, Slicing.PER_REPLICA);
+  }
+
+  /** {@link #generate(List, int, SamplingParams)} cut into requests by {@code slicing}. */
+  public GenerateResponse generate(
+      List<String> prompts, int k, SamplingParams params, Slicing slicing) {
+    return generate(prompts, GenerateRequest.Builder::addAllPrompts, k, params, slicing);
   }
 
   /**
    * K completions for every conversation, which the servers render with their model's chat
-   * template; otherwise as {@link #generate(List, int, SamplingParams)}.
+   * template; otherwise as {@link #generate(List, int, SamplingParams, Slicing)}.
    */
   public GenerateResponse generateConversations(
-      List<Conversation> conversations, int k, SamplingParams params) {
-    return generate(conversations, GenerateRequest.Builder::addAllConversations, k, params);
+      List<Conversation> conversations, int k, SamplingParams params, Slicing slicing) {
+    return generate(
+        conversations, GenerateRequest.Builder::addAllConversations, k, params, slicing);
   }
 
   /**
@@ -109,11 +128,13 @@ public final class PolicyClient implements AutoCloseable {
       List<T> prompts,
       BiConsumer<GenerateRequest.Builder, List<T>> add,
       int k,
-      SamplingParams params) {
+      SamplingParams params,
+      Slicing slicing) {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("no prompts to generate for");
     }
-    List<List<T>> shards = Shards.split(prompts, replicas.size(), limits().getMaxPrompts());
+    int slices = slicing == Slicing.PER_REPLICA ? replicas.size() : 1;
+    List<List<T>> shards = Shards.split(prompts, slices, limits().getMaxPrompts());
     List<GenerateRequest> requests = new ArrayList<>();
     int start = 0;
     for (List<T> shard : shards) {
@@ -142,11 +163,6 @@ public final class PolicyClient implements AutoCloseable {
     return merged.build();
   }
 
-  /**
-   * A server seeds each sample from (seed, prompt index in the request, sample index), so slices
-   * sent with one seed would reuse the first slice's random streams; later slices get a seed mixed
-   * with their offset instead. 0 (a fresh seed per request) stays 0.
-   */
   /**
    * The part of a request that starts at prompt {@code firstPrompt}: same seed, its offset in the
    * whole batch, so each completion draws the stream it would in one request to one replica.

@@ -18,6 +18,9 @@ import dev.ncalign.orchestrator.train.RoundUpdate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * {@link BatchSource}'s {@link Rollout} → the learner's {@link RoundUpdate} → the weights the
  * {@link WeightPublisher} {@link Published} → the held-out evaluation when due → the metrics row
  * built from those; then a checkpoint when due.
+ *
+ * <p>Rows are written in round order. With {@code loop.max_staleness} N ≥ 1 the learner does not
+ * wait for a round's held-out evaluation, which the sampler runs while the learner trains the next
+ * round: that row is written one round later, with the next one. A checkpoint round and the last
+ * round wait, so a checkpoint always follows every row up to its round.
  *
  * <p>Rollouts come from a {@link RolloutPipeline}: with {@code loop.max_staleness} N ≥ 1 the next
  * rounds are sampled and scored while the learner trains, each on a version fixed by N and its
@@ -51,6 +59,9 @@ public final class AlignmentLoop {
   private final RunStore store;
   private final LoopSettings settings;
   private final List<RoundListener> listeners;
+
+  /** Rows of published rounds not yet written, in round order. */
+  private final Deque<PendingRow> pending = new ArrayDeque<>();
 
   /**
    * @param publisher streams {@code policy}'s weights to the replicas, which serve them now
@@ -88,9 +99,19 @@ public final class AlignmentLoop {
    */
   public void run(int first, Map<Integer, Rollout> ahead) {
     try (RolloutPipeline rollouts =
-        new RolloutPipeline(source, settings.maxStaleness(), first, settings.rounds(), ahead)) {
+        pipeline(settings.maxStaleness(), first, settings.rounds(), ahead)) {
       for (int round = first; round <= settings.rounds(); round++) {
-        runRound(round, rollouts);
+        try {
+          runRound(round, rollouts);
+        } catch (RuntimeException | Error e) {
+          // The rounds already published keep their rows.
+          try {
+            announce(record(rollouts, true));
+          } catch (RuntimeException | Error more) {
+            e.addSuppressed(more);
+          }
+          throw e;
+        }
       }
     }
   }
@@ -99,9 +120,22 @@ public final class AlignmentLoop {
    * One round on its own, recorded; the policy replicas serve the updated weights when it returns.
    */
   public RoundMetrics runRound(int round) {
-    try (RolloutPipeline rollouts = new RolloutPipeline(source, 0, round, round, Map.of())) {
-      return runRound(round, rollouts);
+    try (RolloutPipeline rollouts = pipeline(0, round, round, Map.of())) {
+      List<Recorded> recorded = runRound(round, rollouts);
+      return recorded.get(recorded.size() - 1).metrics();
     }
+  }
+
+  private RolloutPipeline pipeline(
+      int maxStaleness, int first, int last, Map<Integer, Rollout> ahead) {
+    return new RolloutPipeline(
+        source,
+        maxStaleness,
+        first,
+        last,
+        ahead,
+        settings::evalDue,
+        () -> evaluator.evaluate(settings.evalCount()));
   }
 
   /**
@@ -115,7 +149,14 @@ public final class AlignmentLoop {
     return RolloutsAhead.load(checkpoint, maxStaleness, codec);
   }
 
-  private RoundMetrics runRound(int round, RolloutPipeline rollouts) {
+  /** A round's row waiting for its held-out evaluation, and what the log line needs. */
+  private record PendingRow(int round, RoundMetrics.Builder row, RewardBatch batch) {}
+
+  /** A written row and the batch the listeners get with it. */
+  private record Recorded(RoundMetrics metrics, RewardBatch batch) {}
+
+  /** Runs one round; returns the rows it wrote (its own, or none yet, after any still pending). */
+  private List<Recorded> runRound(int round, RolloutPipeline rollouts) {
     long roundStart = System.nanoTime();
     learner.reseed(settings.seed() * 1_000_033L + round);
     RolloutPipeline.Taken taken = rollouts.take(round);
@@ -134,43 +175,75 @@ public final class AlignmentLoop {
         publisher.publish(
             rollout.sampledVersion() == null ? liveAtStart : rollout.sampledVersion());
     rollouts.published(round);
-    RoundRow.Evaluation evaluation = settings.evalDue(round) ? evaluate() : null;
-    RoundMetrics metrics =
-        RoundRow.of(
-                round,
-                mode,
-                rollout,
-                update,
-                learnSeconds,
-                learner.optimizer().steps(),
-                published,
-                evaluation)
-            .staleness(
-                rollout.sampledVersion() == null ? null : liveAtStart - rollout.sampledVersion())
-            .learnerWaitSeconds(taken.learnerWaitSeconds() + waitBeforePush)
-            .samplerWaitSeconds(taken.samplerWaitSeconds())
-            .evalSeconds(evaluation == null ? 0 : evaluation.seconds())
-            .roundSeconds((System.nanoTime() - roundStart) / 1e9)
-            .build();
-    store.appendMetrics(metrics);
-    store.appendSamples(SampleRecord.of(round, batch));
-    if (round % settings.checkpointEvery() == 0 || round == settings.rounds()) {
+    pending.add(
+        new PendingRow(
+            round,
+            RoundRow.of(
+                    round,
+                    mode,
+                    rollout,
+                    update,
+                    learnSeconds,
+                    learner.optimizer().steps(),
+                    published)
+                .staleness(
+                    rollout.sampledVersion() == null
+                        ? null
+                        : liveAtStart - rollout.sampledVersion())
+                .learnerWaitSeconds(taken.learnerWaitSeconds() + waitBeforePush)
+                .samplerWaitSeconds(taken.samplerWaitSeconds())
+                .roundSeconds((System.nanoTime() - roundStart) / 1e9),
+            batch));
+    boolean checkpointDue = round % settings.checkpointEvery() == 0 || round == settings.rounds();
+    List<Recorded> recorded = record(rollouts, rollouts.maxStaleness() == 0 || checkpointDue);
+    if (checkpointDue) {
       checkpoint(round, rollouts.sampledAhead(round));
     }
-    LOG.info(
-        "round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {} pushed {} bytes",
-        round,
-        metrics.liveVersion(),
-        fmt(metrics.meanReward()),
-        fmt(update.loss()),
-        fmt(update.bestLogpBefore()),
-        fmt(update.bestLogpAfter()),
-        fmt(update.worstLogpBefore()),
-        fmt(update.worstLogpAfter()),
-        fmt(metrics.kl()),
-        published.bytes());
-    listeners.forEach(l -> l.roundCompleted(metrics, batch));
-    return metrics;
+    announce(recorded);
+    return recorded;
+  }
+
+  /**
+   * Writes the pending rows in order, each once its held-out evaluation is in: waiting for it when
+   * {@code wait}, else stopping at the first still being sampled.
+   */
+  private List<Recorded> record(RolloutPipeline rollouts, boolean wait) {
+    List<Recorded> recorded = new ArrayList<>();
+    while (!pending.isEmpty()) {
+      PendingRow next = pending.peek();
+      boolean evaluates = rollouts.evaluates(next.round());
+      if (evaluates && !wait && !rollouts.heldOutDone(next.round())) {
+        break;
+      }
+      if (evaluates) {
+        evaluation(rollouts.heldOut(next.round())).into(next.row());
+      }
+      pending.remove();
+      RoundMetrics metrics = next.row().build();
+      store.appendMetrics(metrics);
+      store.appendSamples(SampleRecord.of(next.round(), next.batch()));
+      recorded.add(new Recorded(metrics, next.batch()));
+    }
+    return recorded;
+  }
+
+  private void announce(List<Recorded> recorded) {
+    for (Recorded r : recorded) {
+      RoundMetrics m = r.metrics();
+      LOG.info(
+          "round {} v{} reward {} loss {} best {} -> {} worst {} -> {} kl {} pushed {} bytes",
+          m.round(),
+          m.liveVersion(),
+          fmt(m.meanReward()),
+          fmt(m.loss()),
+          fmt(m.bestLogpBefore()),
+          fmt(m.bestLogpAfter()),
+          fmt(m.worstLogpBefore()),
+          fmt(m.worstLogpAfter()),
+          fmt(m.kl()),
+          m.pushBytes());
+      listeners.forEach(l -> l.roundCompleted(m, r.batch()));
+    }
   }
 
   /**
@@ -194,16 +267,17 @@ public final class AlignmentLoop {
   }
 
   /**
-   * Fresh samples of the updated policy on held-out prompts: their mean reward, and the one KL the
-   * run reports, KL(π_θ‖π_ref) of the updated policy estimated on those samples. Both modes measure
-   * it the same way, so online and offline KLs compare; it is NaN when sampling is not plain π_θ
-   * sampling, where the mean log-ratio of the samples is not a KL estimate.
+   * What the held-out samples of a round's weights measured: their mean reward, and the one KL the
+   * run reports, KL(π_θ‖π_ref) of those weights estimated on the samples ({@link Learner#kl}). Both
+   * modes measure it the same way, so online and offline KLs compare; it is NaN when sampling is
+   * not plain π_θ sampling, where the mean log-ratio of the samples is not a KL estimate.
    */
-  private RoundRow.Evaluation evaluate() {
+  private RoundRow.Evaluation evaluation(RolloutPipeline.HeldOut heldOut) {
     long start = System.nanoTime();
-    RewardBatch evaluation = evaluator.evaluate(settings.evalCount());
-    double kl = evaluator.samplesPolicyAsIs() ? learner.kl(evaluation) : Double.NaN;
-    return new RoundRow.Evaluation(evaluation.meanReward(), kl, (System.nanoTime() - start) / 1e9);
+    RewardBatch samples = heldOut.samples();
+    double kl = evaluator.samplesPolicyAsIs() ? learner.kl(samples) : Double.NaN;
+    return new RoundRow.Evaluation(
+        samples.meanReward(), kl, heldOut.seconds() + (System.nanoTime() - start) / 1e9);
   }
 
   /**

@@ -2,12 +2,15 @@ package dev.ncalign.orchestrator.loop;
 
 import dev.ncalign.orchestrator.source.BatchSource;
 import dev.ncalign.orchestrator.source.Rollout;
+import dev.ncalign.orchestrator.train.RewardBatch;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.IntPredicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,8 +22,11 @@ import org.slf4j.LoggerFactory;
  * sampler starts round r as soon as round q(r) is published, and the learner publishes round p only
  * once every round that samples the version p replaces (all r ≤ p + N) has its rollout. So each
  * round samples exactly one version, fixed by N and r and never by timing: same seed, same run, for
- * every N. With N = 0 this is the synchronous loop (round r samples round r − 1's weights); only
- * the next round's sampling overlaps the previous round's evaluation and bookkeeping.
+ * every N. With N = 0 this is the synchronous loop (round r samples round r − 1's weights).
+ *
+ * <p>The same thread samples the held-out evaluations: the one of round p right after round p is
+ * published, before anything sampled from p, and round p + 1 is not published before it is done.
+ * With N ≥ 1 it then overlaps the learner's next round instead of delaying it.
  */
 final class RolloutPipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RolloutPipeline.class);
@@ -32,26 +38,45 @@ final class RolloutPipeline implements AutoCloseable {
   /** What the learner got for a round and how long it waited for it. */
   record Taken(Rollout rollout, double samplerWaitSeconds, double learnerWaitSeconds) {}
 
+  /** Held-out samples of a round's published weights and the seconds sampling and scoring took. */
+  record HeldOut(RewardBatch samples, double seconds) {}
+
   private final BatchSource source;
   private final int maxStaleness;
   private final int lastRound;
   private final Map<Integer, CompletableFuture<Produced>> produced = new ConcurrentHashMap<>();
+  private final Map<Integer, CompletableFuture<HeldOut>> heldOut = new ConcurrentHashMap<>();
+  private final Supplier<RewardBatch> heldOutSampler;
   private final Thread sampler;
   private final Object publishedLock = new Object();
   private int publishedRound;
   private boolean closed;
 
-  /**
-   * Starts sampling round {@code firstRound} onwards; {@code pending} holds the rollouts a resumed
-   * run's checkpoint carried (rounds {@code firstRound ..} sampled ahead before it was written).
-   */
+  /** Without held-out evaluations. */
   RolloutPipeline(
       BatchSource source,
       int maxStaleness,
       int firstRound,
       int lastRound,
       Map<Integer, Rollout> pending) {
+    this(source, maxStaleness, firstRound, lastRound, pending, round -> false, () -> null);
+  }
+
+  /**
+   * Starts sampling round {@code firstRound} onwards; {@code pending} holds the rollouts a resumed
+   * run's checkpoint carried (rounds {@code firstRound ..} sampled ahead before it was written).
+   * After each round {@code evalDue} accepts is published, {@code heldOutSampler} samples it.
+   */
+  RolloutPipeline(
+      BatchSource source,
+      int maxStaleness,
+      int firstRound,
+      int lastRound,
+      Map<Integer, Rollout> pending,
+      IntPredicate evalDue,
+      Supplier<RewardBatch> heldOutSampler) {
     this.source = source;
+    this.heldOutSampler = heldOutSampler;
     this.maxStaleness = maxStaleness;
     this.lastRound = lastRound;
     this.publishedRound = firstRound - 1;
@@ -67,6 +92,11 @@ final class RolloutPipeline implements AutoCloseable {
     for (int r = next; r <= lastRound; r++) {
       produced.put(r, new CompletableFuture<>());
     }
+    for (int r = firstRound; r <= lastRound; r++) {
+      if (evalDue.test(r)) {
+        heldOut.put(r, new CompletableFuture<>());
+      }
+    }
     int start = next;
     sampler = new Thread(() -> sample(start), "rollouts");
     sampler.setDaemon(true);
@@ -78,22 +108,54 @@ final class RolloutPipeline implements AutoCloseable {
     return Math.max(0, round - 1 - maxStaleness);
   }
 
+  /**
+   * Goes through the published rounds p in order: once p is live, its held-out evaluation when due,
+   * then every round that samples p's weights.
+   */
   private void sample(int start) {
-    for (int round = start; round <= lastRound; round++) {
-      CompletableFuture<Produced> slot = produced.get(round);
-      try {
-        long waitStart = System.nanoTime();
-        if (!awaitPublished(sampledAfter(round, maxStaleness))) {
-          return;
-        }
-        double waited = (System.nanoTime() - waitStart) / 1e9;
-        slot.complete(new Produced(source.next(round), waited));
-      } catch (RuntimeException | Error e) {
-        // The learner sees it when it needs this round; later rounds never start.
-        slot.completeExceptionally(e);
-        produced.values().forEach(f -> f.cancel(false));
+    int round = start;
+    int lastEval = heldOut.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+    int lastVersion = Math.max(sampledAfter(lastRound, maxStaleness), lastEval);
+    for (int p = sampledAfter(start, maxStaleness); p <= lastVersion; p++) {
+      long waitStart = System.nanoTime();
+      if (!awaitPublished(p)) {
         return;
       }
+      double waited = (System.nanoTime() - waitStart) / 1e9;
+      CompletableFuture<HeldOut> evaluation = heldOut.get(p);
+      if (evaluation != null && !complete(evaluation, this::sampleHeldOut)) {
+        return;
+      }
+      for (; round <= lastRound && sampledAfter(round, maxStaleness) <= p; round++) {
+        int r = round;
+        double roundWaited = waited;
+        waited = 0;
+        if (!complete(produced.get(r), () -> new Produced(source.next(r), roundWaited))) {
+          return;
+        }
+      }
+    }
+  }
+
+  private HeldOut sampleHeldOut() {
+    long start = System.nanoTime();
+    RewardBatch samples = heldOutSampler.get();
+    return new HeldOut(samples, (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * Fills {@code slot}; on a failure the learner sees it when it needs that slot, and every slot
+   * still open is cancelled: nothing later is sampled.
+   */
+  private <T> boolean complete(CompletableFuture<T> slot, Supplier<T> work) {
+    try {
+      slot.complete(work.get());
+      return true;
+    } catch (RuntimeException | Error e) {
+      slot.completeExceptionally(e);
+      produced.values().forEach(f -> f.cancel(false));
+      heldOut.values().forEach(f -> f.cancel(false));
+      return false;
     }
   }
 
@@ -115,22 +177,45 @@ final class RolloutPipeline implements AutoCloseable {
   /** Round {@code round}'s rollout, waiting for the sampler if it is behind. */
   Taken take(int round) {
     long start = System.nanoTime();
-    Produced p = await(round);
+    Produced p = await(produced, round, "rollout");
     return new Taken(p.rollout(), p.samplerWaitSeconds(), (System.nanoTime() - start) / 1e9);
   }
 
   /**
    * Waits, before round {@code round}'s weights are published, until every round that samples the
-   * version they replace has its rollout.
+   * version they replace has its rollout, and the previous round its held-out evaluation.
    *
    * @return seconds waited
    */
   double awaitSampledBefore(int round) {
     long start = System.nanoTime();
     for (int r = round + 1; r <= Math.min(lastRound, round + maxStaleness); r++) {
-      await(r);
+      await(produced, r, "rollout");
+    }
+    if (heldOut.containsKey(round - 1)) {
+      await(heldOut, round - 1, "held-out evaluation");
     }
     return (System.nanoTime() - start) / 1e9;
+  }
+
+  /** N: how many rounds sampling may run ahead of the learner. */
+  int maxStaleness() {
+    return maxStaleness;
+  }
+
+  /** Whether round {@code round} is evaluated on held-out prompts. */
+  boolean evaluates(int round) {
+    return heldOut.containsKey(round);
+  }
+
+  /** Whether round {@code round}'s held-out evaluation is done (or failed). */
+  boolean heldOutDone(int round) {
+    return heldOut.get(round).isDone();
+  }
+
+  /** Round {@code round}'s held-out evaluation, waiting for the sampler if it is still on it. */
+  HeldOut heldOut(int round) {
+    return await(heldOut, round, "held-out evaluation");
   }
 
   /** Round {@code round}'s weights are live: the rounds that sample them may start. */
@@ -149,24 +234,25 @@ final class RolloutPipeline implements AutoCloseable {
   Map<Integer, Rollout> sampledAhead(int round) {
     Map<Integer, Rollout> ahead = new TreeMap<>();
     for (int r = round + 1; r <= Math.min(lastRound, round + maxStaleness); r++) {
-      ahead.put(r, await(r).rollout());
+      ahead.put(r, await(produced, r, "rollout").rollout());
     }
     return ahead;
   }
 
-  private Produced await(int round) {
-    CompletableFuture<Produced> slot = produced.get(round);
+  private static <T> T await(Map<Integer, CompletableFuture<T>> slots, int round, String what) {
+    CompletableFuture<T> slot = slots.get(round);
     if (slot == null) {
-      throw new IllegalArgumentException("round " + round + " is not in this pipeline");
+      throw new IllegalArgumentException(
+          "round " + round + " has no " + what + " in this pipeline");
     }
     try {
       return slot.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted waiting for round " + round + "'s rollout", e);
+      throw new IllegalStateException("interrupted waiting for round " + round + "'s " + what, e);
     } catch (CancellationException e) {
       throw new IllegalStateException(
-          "round " + round + " was not sampled: an earlier round's sampling failed", e);
+          "round " + round + "'s " + what + " was not sampled: an earlier sampling failed", e);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;

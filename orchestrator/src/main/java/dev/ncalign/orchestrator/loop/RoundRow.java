@@ -13,7 +13,7 @@ import java.util.DoubleSummaryStatistics;
 /**
  * The metrics row of one round, built only from the round's record as it flowed: the {@link
  * Rollout} it trained on, the {@link RoundUpdate} the learner made, the weights it {@link
- * Published}, and the held-out {@link Evaluation} when there was one.
+ * Published}, and the held-out {@link Evaluation} when there was one, which may come in later.
  */
 final class RoundRow {
   private RoundRow() {}
@@ -25,7 +25,12 @@ final class RoundRow {
    * @param kl KL(π_θ‖π_ref) estimate on them, NaN when they were not π_θ's own samples
    * @param seconds wall time of sampling, scoring and estimating
    */
-  record Evaluation(double reward, double kl, double seconds) {}
+  record Evaluation(double reward, double kl, double seconds) {
+    /** Sets the row's held-out columns. */
+    RoundMetrics.Builder into(RoundMetrics.Builder row) {
+      return row.evalReward(reward).kl(kl).evalSeconds(seconds);
+    }
+  }
 
   /** The row's builder with everything the round's record says; the loop adds its timings. */
   static RoundMetrics.Builder of(
@@ -35,8 +40,7 @@ final class RoundRow {
       RoundUpdate update,
       double learnSeconds,
       long totalSteps,
-      Published published,
-      Evaluation evaluation) {
+      Published published) {
     RewardBatch batch = rollout.batch();
     DoubleSummaryStatistics rewards =
         batch.responses().stream()
@@ -58,7 +62,6 @@ final class RoundRow {
         .bestLogpAfter(update.bestLogpAfter())
         .worstLogpBefore(update.worstLogpBefore())
         .worstLogpAfter(update.worstLogpAfter())
-        .kl(evaluation == null ? Double.NaN : evaluation.kl())
         .meanLength(stats.meanLength())
         .distinct2(stats.distinct2())
         .dropped(batch.dropped())
@@ -69,8 +72,7 @@ final class RoundRow {
         .learnSeconds(learnSeconds)
         .pushSeconds(published.seconds())
         .pushBytes(published.bytes())
-        .tokensPerSecond(rollout.tokensPerSecond())
-        .evalReward(evaluation == null ? null : evaluation.reward());
+        .tokensPerSecond(rollout.tokensPerSecond());
   }
 
   private static double orNaN(DoubleSummaryStatistics stats, double value) {

@@ -2,6 +2,7 @@ package dev.ncalign.orchestrator.source;
 
 import dev.ncalign.lm.model.TextCodec;
 import dev.ncalign.orchestrator.client.PolicyClient;
+import dev.ncalign.orchestrator.client.PolicyClient.Slicing;
 import dev.ncalign.orchestrator.client.RewardClient;
 import dev.ncalign.orchestrator.config.RunConfig;
 import dev.ncalign.orchestrator.train.RewardBatch;
@@ -39,8 +40,13 @@ public final class OnlineSampler {
    * as conversations; the reward model and the record see each prompt's {@link Prompt#text}.
    */
   public Rollout sample(List<Prompt> prompts, long sampleSeed) {
+    return sample(prompts, sampleSeed, Slicing.PER_REPLICA);
+  }
+
+  /** {@link #sample(List, long)} with the Generate cut into requests by {@code slicing}. */
+  public Rollout sample(List<Prompt> prompts, long sampleSeed, Slicing slicing) {
     long start = System.nanoTime();
-    GenerateResponse generated = generate(prompts, params(sampleSeed));
+    GenerateResponse generated = generate(prompts, params(sampleSeed), slicing);
     long generatedAt = System.nanoTime();
     List<ScoreItem> items = new ArrayList<>();
     for (Completion c : generated.getCompletionsList()) {
@@ -99,15 +105,16 @@ public final class OnlineSampler {
   }
 
   /** One Generate for prompts of one kind (a prompt set is all plain or all conversations). */
-  private GenerateResponse generate(List<Prompt> prompts, SamplingParams params) {
+  private GenerateResponse generate(List<Prompt> prompts, SamplingParams params, Slicing slicing) {
     if (prompts.stream().allMatch(Prompt::isChat)) {
       return policy.generateConversations(
-          prompts.stream().map(Prompt::conversation).toList(), sampling.k(), params);
+          prompts.stream().map(Prompt::conversation).toList(), sampling.k(), params, slicing);
     }
     if (prompts.stream().anyMatch(Prompt::isChat)) {
       throw new IllegalArgumentException("a batch mixes plain prompts and conversations");
     }
-    return policy.generate(prompts.stream().map(Prompt::text).toList(), sampling.k(), params);
+    return policy.generate(
+        prompts.stream().map(Prompt::text).toList(), sampling.k(), params, slicing);
   }
 
   private SamplingParams params(long sampleSeed) {

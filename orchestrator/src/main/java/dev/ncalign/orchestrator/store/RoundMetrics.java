@@ -19,8 +19,9 @@ import dev.ncalign.orchestrator.config.Mode;
  * @param step optimizer steps taken since the start of the run, after this round
  * @param optimizerSteps optimizer steps taken in this round
  * @param gradNorm mean global gradient norm (before clipping) over this round's optimizer steps
- * @param kl KL(π_θ‖π_ref) of the policy after this round's update, estimated as the mean of log π_θ
- *     − log π_ref over its fresh samples on the held-out prompts; null when the round did not
+ * @param kl KL(π_θ‖π_ref) of the policy after this round's update as the replicas serve it,
+ *     estimated as the mean of log π_θ − log π_ref over its fresh samples on the held-out prompts
+ *     (log π_θ the server's own log-probs of what it sampled); null when the round did not
  *     evaluate, or when sampling is not plain π_θ sampling (temperature ≠ 1, top-k, top-p), where
  *     that mean is not a KL estimate
  * @param meanLength mean response length in tokens
@@ -39,9 +40,12 @@ import dev.ncalign.orchestrator.config.Mode;
  *     before its push, for the rollouts sampled ahead on the version it replaces
  * @param samplerWaitSeconds wall time the sampler spent waiting for the version this round samples
  *     from to go live
- * @param evalSeconds wall time of the held-out evaluation (0 when the round did not evaluate)
+ * @param evalSeconds wall time of the held-out evaluation: sampling and scoring (by the sampler,
+ *     which overlaps the learner's next round when {@code loop.max_staleness} ≥ 1) and the
+ *     reference half of the KL; 0 when the round did not evaluate
  * @param roundSeconds wall time of the round on the learner's side, from waiting for its rollout to
- *     its row being written (a checkpoint written after the row is not included)
+ *     its push; with {@code loop.max_staleness} 0 also waiting for its evaluation (a checkpoint is
+ *     not included)
  */
 @JsonDeserialize(builder = RoundMetrics.Builder.class)
 public record RoundMetrics(

@@ -120,15 +120,31 @@ public final class Learner implements AutoCloseable {
   }
 
   /**
-   * KL(π_θ‖π_ref) estimated on responses sampled from the current policy: the mean over present
-   * responses of log π_θ − log π_ref. Only an estimate of KL when the batch was sampled from π_θ as
-   * it is now.
+   * KL(π‖π_ref) of the policy that sampled {@code onPolicy}, estimated on those samples: the mean
+   * over present responses of Σ log π, the sampler's own per-token log-probs, minus Σ log π_ref,
+   * scored here. Taking π's half from the server that sampled makes it the KL of the weights that
+   * server actually served (a BF16 push included), and lets the estimate come after the learner has
+   * moved on to the next update.
+   *
+   * @throws IllegalArgumentException if a present response carries no {@link Sample}
    */
   public double kl(RewardBatch onPolicy) {
     List<ScoredPrompt> prompts = onPolicy.prompts();
+    double[][] sampled = new double[prompts.size()][];
+    for (int p = 0; p < prompts.size(); p++) {
+      List<ScoredResponse> responses = prompts.get(p).responses();
+      sampled[p] = new double[responses.size()];
+      for (int k = 0; k < responses.size(); k++) {
+        ScoredResponse response = responses.get(k);
+        if (response.present() && response.sample() == null) {
+          throw new IllegalArgumentException(
+              "response '" + response.text() + "' has no sampler log-probs to estimate a KL from");
+        }
+        sampled[p][k] = response.present() ? response.sample().sumLogprob() : 0;
+      }
+    }
     double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
-    double[][] pol = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
-    return LikelihoodDiagnostic.meanLogRatio(prompts, pol, ref);
+    return LikelihoodDiagnostic.meanLogRatio(prompts, sampled, ref);
   }
 
   /**

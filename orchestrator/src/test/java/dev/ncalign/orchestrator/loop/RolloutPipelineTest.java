@@ -14,6 +14,7 @@ import dev.ncalign.orchestrator.train.ScoredResponse;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -116,6 +117,104 @@ class RolloutPipelineTest {
           assertThrows(IllegalArgumentException.class, () -> pipeline.awaitSampledBefore(1));
       assertEquals("reward server down", e.getMessage());
       assertThrows(IllegalStateException.class, () -> pipeline.take(3));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 2})
+  void eachHeldOutEvaluationSamplesItsOwnRoundsWeightsBeforeTheNextPush(int maxStaleness) {
+    RecordingSource source = new RecordingSource();
+    Map<Integer, Integer> evaluatedAfter = new ConcurrentHashMap<>();
+    AtomicInteger evaluations = new AtomicInteger();
+    try (RolloutPipeline pipeline =
+        new RolloutPipeline(
+            source,
+            maxStaleness,
+            1,
+            ROUNDS,
+            Map.of(),
+            round -> round % 2 == 0 || round == ROUNDS,
+            () -> {
+              evaluatedAfter.put(evaluations.incrementAndGet(), source.published.get());
+              sleep(3);
+              return rollout(0).batch();
+            })) {
+      for (int round = 1; round <= ROUNDS; round++) {
+        pipeline.take(round);
+        pipeline.awaitSampledBefore(round);
+        source.published.set(round);
+        pipeline.published(round);
+      }
+      for (int round = 1; round <= ROUNDS; round++) {
+        assertEquals(
+            round % 2 == 0 || round == ROUNDS, pipeline.evaluates(round), "round " + round);
+      }
+      assertEquals(1, pipeline.heldOut(ROUNDS).samples().prompts().size());
+    }
+    assertEquals(
+        Map.of(1, 2, 2, 4, 3, 6, 4, 7), evaluatedAfter, "evaluation n sampled after round");
+  }
+
+  @Test
+  void withStalenessOneTheLearnerTrainsOnWhileTheSamplerEvaluates() throws Exception {
+    CountDownLatch evaluating = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (RolloutPipeline pipeline =
+        new RolloutPipeline(
+            round -> rollout(round),
+            1,
+            1,
+            3,
+            Map.of(),
+            round -> round == 1,
+            () -> {
+              evaluating.countDown();
+              await(release);
+              return rollout(0).batch();
+            })) {
+      pipeline.take(1);
+      pipeline.awaitSampledBefore(1);
+      pipeline.published(1);
+      assertTrue(evaluating.await(10, TimeUnit.SECONDS), "round 1's evaluation started");
+      pipeline.take(2); // sampled from round 0's weights, before the evaluation
+      assertFalse(pipeline.heldOutDone(1), "the learner trains round 2 during the evaluation");
+      release.countDown();
+      pipeline.awaitSampledBefore(2);
+      assertTrue(pipeline.heldOutDone(1), "round 2 is not pushed before round 1 is evaluated");
+    }
+  }
+
+  @Test
+  void aFailedEvaluationSurfacesWhereTheLearnerNeedsItAndStopsSampling() {
+    try (RolloutPipeline pipeline =
+        new RolloutPipeline(
+            round -> rollout(round),
+            0,
+            1,
+            3,
+            Map.of(),
+            round -> round == 1,
+            () -> {
+              throw new IllegalStateException("reward server down");
+            })) {
+      pipeline.take(1);
+      pipeline.awaitSampledBefore(1);
+      pipeline.published(1);
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> pipeline.heldOut(1));
+      assertEquals("reward server down", e.getMessage());
+      assertThrows(IllegalStateException.class, () -> pipeline.take(2));
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("not released");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 
