@@ -44,8 +44,7 @@ import dev.ncalign.orchestrator.config.Mode;
  *     which overlaps the learner's next round when {@code loop.max_staleness} ≥ 1) and the
  *     reference half of the KL; 0 when the round did not evaluate
  * @param roundSeconds wall time of the round on the learner's side, from waiting for its rollout to
- *     its push; with {@code loop.max_staleness} 0 also waiting for its evaluation (a checkpoint is
- *     not included)
+ *     the end of its push (its held-out evaluation is in {@code eval_seconds})
  */
 @JsonDeserialize(builder = RoundMetrics.Builder.class)
 public record RoundMetrics(
