@@ -1,5 +1,6 @@
 package dev.ncalign.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,6 +17,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,13 +28,16 @@ import java.util.function.Consumer;
 
 /**
  * The loop's own cost, on the demo: how much of a synchronous round is orchestrator overhead (wall
- * time outside generate, score, learn and push), and what {@code loop.max_staleness: 1} buys over
- * the synchronous loop (wall time of the same rounds, held-out reward on the way).
+ * time outside generate, score, reference scoring, learn and push), and what {@code
+ * loop.max_staleness: 1} buys over the synchronous loop (wall time of the same rounds, held-out
+ * reward on the way).
  *
- * <p>Three runs of the demo config in this JVM, each starting its own policy and reward server:
- * {@code overhead} (max_staleness 0, no evaluation, so nothing but the four phases should take
- * time), then {@code staleness-0} and {@code staleness-1} (evaluation every 2 rounds, as the demo).
- * Wall time counts the rounds only, not starting the servers.
+ * <p>Runs of the demo config in this JVM, each starting its own policy and reward server: {@code
+ * overhead} (max_staleness 0, no evaluation, so nothing but the four phases should take time), then
+ * {@code repeats} pairs of {@code staleness-0} and {@code staleness-1} (evaluation every 2 rounds,
+ * as the demo), back to back so that a change in the machine's load hits both arms of a pair. The
+ * ratio reported is the median of the pairs' ratios; the table shows the pair closest to it. Wall
+ * time counts the rounds only, not starting the servers.
  */
 public final class LoopBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,8 +48,15 @@ public final class LoopBenchmark {
    * @param out result directory: {@code loop.json}, {@code loop.md}, {@code loop-eval-reward.png}
    *     and the runs under {@code runs/}
    * @param rounds rounds per run
+   * @param repeats pairs of synchronous and pipelined runs, ≥ 1
    */
-  public record Options(Path demoConfig, Path assets, Path out, int rounds) {}
+  public record Options(Path demoConfig, Path assets, Path out, int rounds, int repeats) {
+    public Options {
+      if (repeats < 1) {
+        throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+      }
+    }
+  }
 
   /** One measured run. */
   record Measured(String name, int maxStaleness, double wallSeconds, List<RoundMetrics> rows) {}
@@ -53,23 +66,52 @@ public final class LoopBenchmark {
   /** Runs the three demo runs and writes the results into {@code options.out()}. */
   public static ObjectNode run(Options options, Consumer<String> progress) {
     DemoAssets.Paths assets = DemoAssets.ensure(options.assets(), progress);
+    String loadBefore = LoadAverage.now();
     Measured overhead = measure(options, assets, "overhead", 0, false, progress);
-    Measured sync = measure(options, assets, "staleness-0", 0, true, progress);
-    Measured pipelined = measure(options, assets, "staleness-1", 1, true, progress);
+    List<Measured[]> pairs = new ArrayList<>();
+    for (int i = 0; i < options.repeats(); i++) {
+      pairs.add(
+          new Measured[] {
+            measure(options, assets, "staleness-0", 0, true, progress),
+            measure(options, assets, "staleness-1", 1, true, progress)
+          });
+    }
+    double[] ratios =
+        pairs.stream().mapToDouble(p -> p[1].wallSeconds() / p[0].wallSeconds()).toArray();
+    double median = median(ratios);
+    Measured[] shown =
+        pairs.stream()
+            .min(
+                Comparator.comparingDouble(
+                    p -> Math.abs(p[1].wallSeconds() / p[0].wallSeconds() - median)))
+            .orElseThrow();
+    Measured sync = shown[0];
+    Measured pipelined = shown[1];
 
     ObjectNode report = JSON.createObjectNode();
     report.put("rounds", options.rounds());
-    report.put("load_average_before", LoadAverage.now());
+    report.put("load_average_before", loadBefore);
+    report.put("load_average_after", LoadAverage.now());
     report.put("overhead_share", overheadShare(overhead));
     report.put(
         "overhead_round_seconds", overhead.wallSeconds() / Math.max(1, overhead.rows().size()));
-    report.put("staleness_1_wall_ratio", pipelined.wallSeconds() / sync.wallSeconds());
+    report.put("staleness_1_wall_ratio", median);
+    ArrayNode pairRatios = report.putArray("pair_ratios");
+    Arrays.stream(ratios).forEach(pairRatios::add);
     ArrayNode runs = report.putArray("runs");
     for (Measured m : List.of(overhead, sync, pipelined)) {
       runs.add(summary(m));
     }
     write(options.out(), report, sync, pipelined);
     return report;
+  }
+
+  /** The middle value, or the mean of the two middle ones. */
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   private static Measured measure(
@@ -118,14 +160,20 @@ public final class LoopBenchmark {
   }
 
   /**
-   * The share of the rounds' wall time in which none of generate, score, learn and push ran: what
-   * the orchestrator itself costs (scheduling, batching, bookkeeping, gRPC framing on its side).
+   * The share of the rounds' wall time in which none of generate, score, reference scoring, learn
+   * and push ran: what the orchestrator itself costs (scheduling, batching, bookkeeping, gRPC
+   * framing on its side).
    */
   static double overheadShare(Measured m) {
     double phases =
         m.rows().stream()
             .mapToDouble(
-                r -> r.generateSeconds() + r.scoreSeconds() + r.learnSeconds() + r.pushSeconds())
+                r ->
+                    r.generateSeconds()
+                        + r.scoreSeconds()
+                        + r.referenceSeconds()
+                        + r.learnSeconds()
+                        + r.pushSeconds())
             .sum();
     return Math.max(0, 1 - phases / m.wallSeconds());
   }
@@ -137,6 +185,7 @@ public final class LoopBenchmark {
     run.put("wall_seconds", m.wallSeconds());
     run.put("generate_seconds", sum(m, RoundMetrics::generateSeconds));
     run.put("score_seconds", sum(m, RoundMetrics::scoreSeconds));
+    run.put("reference_seconds", sum(m, RoundMetrics::referenceSeconds));
     run.put("learn_seconds", sum(m, RoundMetrics::learnSeconds));
     run.put("push_seconds", sum(m, RoundMetrics::pushSeconds));
     run.put("eval_seconds", sum(m, RoundMetrics::evalSeconds));
@@ -183,19 +232,21 @@ public final class LoopBenchmark {
   private static String markdown(ObjectNode report) {
     StringBuilder md = new StringBuilder();
     md.append(
-        "| run | max_staleness | wall s (rounds only) | generate s | score s | learn s | push s |"
+        "| run | max_staleness | wall s (rounds only) | generate s | score s | reference s |"
+            + " learn s | push s |"
             + " eval s | learner waited s | sampler waited s | held-out reward first → last |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (var run : report.get("runs")) {
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |%n",
+              "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |%n",
               run.get("name").asText(),
               run.get("max_staleness").asInt(),
               run.get("wall_seconds").asDouble(),
               run.get("generate_seconds").asDouble(),
               run.get("score_seconds").asDouble(),
+              run.get("reference_seconds").asDouble(),
               run.get("learn_seconds").asDouble(),
               run.get("push_seconds").asDouble(),
               run.get("eval_seconds").asDouble(),
@@ -213,10 +264,21 @@ public final class LoopBenchmark {
         String.format(
             Locale.ROOT,
             "%nOrchestrator overhead (share of the `overhead` run's wall time outside generate,"
-                + " score, learn and push): %.1f %%. `max_staleness: 1` took %.2f× the synchronous"
-                + " wall time.%n",
+                + " score, reference scoring, learn and push): %.1f %%. `max_staleness: 1` took %.2f× the synchronous"
+                + " wall time (median of %d back-to-back pairs: %s; the table shows the pair"
+                + " closest to it). Load average (1, 5, 15 min) %s before, %s after.%n",
             100 * report.get("overhead_share").asDouble(),
-            report.get("staleness_1_wall_ratio").asDouble()));
+            report.get("staleness_1_wall_ratio").asDouble(),
+            report.get("pair_ratios").size(),
+            ratios(report.get("pair_ratios")),
+            report.get("load_average_before").asText(),
+            report.get("load_average_after").asText()));
     return md.toString();
+  }
+
+  private static String ratios(Iterable<JsonNode> values) {
+    List<String> out = new ArrayList<>();
+    values.forEach(v -> out.add(String.format(Locale.ROOT, "%.2f×", v.asDouble())));
+    return String.join(", ", out);
   }
 }

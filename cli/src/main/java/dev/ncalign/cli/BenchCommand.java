@@ -98,6 +98,14 @@ final class BenchCommand implements Callable<Integer> {
   int rounds;
 
   @Option(
+      names = "--repeats",
+      defaultValue = "3",
+      description =
+          "pairs of max_staleness 0 and 1 runs in the loop suite; the median ratio is reported"
+              + " (default: ${DEFAULT-VALUE})")
+  int repeats;
+
+  @Option(
       names = "--assets",
       defaultValue = ".ncalign/assets",
       description = "demo model cache for the loop suite (default: ${DEFAULT-VALUE})")
@@ -121,7 +129,8 @@ final class BenchCommand implements Callable<Integer> {
                 System.out::println);
         case loop ->
             LoopBenchmark.run(
-                new LoopBenchmark.Options(Path.of("configs/demo.yaml"), assets, out, rounds),
+                new LoopBenchmark.Options(
+                    Path.of("configs/demo.yaml"), assets, out, rounds, repeats),
                 System.out::println);
         case rounds ->
             RoundAtScaleBenchmark.run(

@@ -19,6 +19,7 @@ final class RunFiles {
           "generate_seconds",
           "score_seconds",
           "learn_seconds",
+          "reference_seconds",
           "push_seconds",
           "tokens_per_second",
           "learner_wait_seconds",

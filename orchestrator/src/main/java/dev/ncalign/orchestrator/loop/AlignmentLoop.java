@@ -135,7 +135,8 @@ public final class AlignmentLoop {
         last,
         ahead,
         settings::evalDue,
-        () -> evaluator.evaluate(settings.evalCount()));
+        this::heldOut,
+        learner::referenceLogprobs);
   }
 
   /**
@@ -160,12 +161,20 @@ public final class AlignmentLoop {
     long roundStart = System.nanoTime();
     learner.reseed(settings.seed() * 1_000_033L + round);
     RolloutPipeline.Taken taken = rollouts.take(round);
-    Rollout rollout = withinStaleness(round, taken.rollout());
+    RolloutPipeline.Produced produced = taken.produced();
+    Rollout rollout = withinStaleness(round, produced.rollout());
     RewardBatch batch = rollout.batch();
     long liveAtStart = publisher.liveVersion();
 
+    // The sampler scored the reference ahead, unless the rollout came from a checkpoint or again.
+    boolean scoredAhead = rollout == produced.rollout() && produced.reference() != null;
+    long referenceStart = System.nanoTime();
+    double[][] reference = scoredAhead ? produced.reference() : learner.referenceLogprobs(batch);
+    double referenceSeconds =
+        scoredAhead ? produced.referenceSeconds() : (System.nanoTime() - referenceStart) / 1e9;
+
     long learnStart = System.nanoTime();
-    RoundUpdate update = learner.update(batch);
+    RoundUpdate update = learner.update(batch, reference);
     double learnSeconds = (System.nanoTime() - learnStart) / 1e9;
     requireFiniteWeights(round);
 
@@ -191,7 +200,8 @@ public final class AlignmentLoop {
                         ? null
                         : liveAtStart - rollout.sampledVersion())
                 .learnerWaitSeconds(taken.learnerWaitSeconds() + waitBeforePush)
-                .samplerWaitSeconds(taken.samplerWaitSeconds())
+                .samplerWaitSeconds(produced.samplerWaitSeconds())
+                .referenceSeconds(referenceSeconds)
                 .roundSeconds((System.nanoTime() - roundStart) / 1e9),
             batch));
     boolean checkpointDue = round % settings.checkpointEvery() == 0 || round == settings.rounds();
@@ -216,7 +226,9 @@ public final class AlignmentLoop {
         break;
       }
       if (evaluates) {
-        evaluation(rollouts.heldOut(next.round())).into(next.row());
+        RolloutPipeline.HeldOut heldOut = rollouts.heldOut(next.round());
+        new RoundRow.Evaluation(heldOut.samples().meanReward(), heldOut.kl(), heldOut.seconds())
+            .into(next.row());
       }
       pending.remove();
       RoundMetrics metrics = next.row().build();
@@ -267,17 +279,17 @@ public final class AlignmentLoop {
   }
 
   /**
-   * What the held-out samples of a round's weights measured: their mean reward, and the one KL the
-   * run reports, KL(π_θ‖π_ref) of those weights estimated on the samples ({@link Learner#kl}). Both
+   * Fresh samples of the weights just published on the held-out prompts (run by the sampler
+   * thread): their mean reward, and the one KL the run reports, KL(π_θ‖π_ref) of those weights
+   * estimated on the samples ({@link Learner#kl}, which reads only the frozen reference). Both
    * modes measure it the same way, so online and offline KLs compare; it is NaN when sampling is
    * not plain π_θ sampling, where the mean log-ratio of the samples is not a KL estimate.
    */
-  private RoundRow.Evaluation evaluation(RolloutPipeline.HeldOut heldOut) {
+  private RolloutPipeline.HeldOut heldOut() {
     long start = System.nanoTime();
-    RewardBatch samples = heldOut.samples();
+    RewardBatch samples = evaluator.evaluate(settings.evalCount());
     double kl = evaluator.samplesPolicyAsIs() ? learner.kl(samples) : Double.NaN;
-    return new RoundRow.Evaluation(
-        samples.meanReward(), kl, heldOut.seconds() + (System.nanoTime() - start) / 1e9);
+    return new RolloutPipeline.HeldOut(samples, kl, (System.nanoTime() - start) / 1e9);
   }
 
   /**

@@ -9,6 +9,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -32,21 +33,33 @@ final class RolloutPipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RolloutPipeline.class);
   private static final long CLOSE_WAIT_MILLIS = 10_000;
 
-  /** A rollout and the seconds the sampler waited for its version to go live. */
-  record Produced(Rollout rollout, double samplerWaitSeconds) {}
+  /**
+   * A rollout, its responses' reference log-probs (null when not scored here) with the seconds that
+   * scoring took, and the seconds the sampler waited for its version to go live.
+   */
+  record Produced(
+      Rollout rollout, double[][] reference, double referenceSeconds, double samplerWaitSeconds) {}
 
   /** What the learner got for a round and how long it waited for it. */
-  record Taken(Rollout rollout, double samplerWaitSeconds, double learnerWaitSeconds) {}
+  record Taken(Produced produced, double learnerWaitSeconds) {
+    Rollout rollout() {
+      return produced.rollout();
+    }
+  }
 
-  /** Held-out samples of a round's published weights and the seconds sampling and scoring took. */
-  record HeldOut(RewardBatch samples, double seconds) {}
+  /**
+   * Held-out samples of a round's published weights, their KL estimate, and the seconds sampling,
+   * scoring and estimating took.
+   */
+  record HeldOut(RewardBatch samples, double kl, double seconds) {}
 
   private final BatchSource source;
   private final int maxStaleness;
   private final int lastRound;
   private final Map<Integer, CompletableFuture<Produced>> produced = new ConcurrentHashMap<>();
   private final Map<Integer, CompletableFuture<HeldOut>> heldOut = new ConcurrentHashMap<>();
-  private final Supplier<RewardBatch> heldOutSampler;
+  private final Supplier<HeldOut> heldOutSampler;
+  private final Function<RewardBatch, double[][]> reference;
   private final Thread sampler;
   private final Object publishedLock = new Object();
   private int publishedRound;
@@ -59,13 +72,22 @@ final class RolloutPipeline implements AutoCloseable {
       int firstRound,
       int lastRound,
       Map<Integer, Rollout> pending) {
-    this(source, maxStaleness, firstRound, lastRound, pending, round -> false, () -> null);
+    this(
+        source,
+        maxStaleness,
+        firstRound,
+        lastRound,
+        pending,
+        round -> false,
+        () -> null,
+        b -> null);
   }
 
   /**
    * Starts sampling round {@code firstRound} onwards; {@code pending} holds the rollouts a resumed
    * run's checkpoint carried (rounds {@code firstRound ..} sampled ahead before it was written).
-   * After each round {@code evalDue} accepts is published, {@code heldOutSampler} samples it.
+   * After each round {@code evalDue} accepts is published, {@code heldOutSampler} samples it. Each
+   * rollout sampled here also gets its {@code reference} log-probs, scored on this thread.
    */
   RolloutPipeline(
       BatchSource source,
@@ -74,15 +96,18 @@ final class RolloutPipeline implements AutoCloseable {
       int lastRound,
       Map<Integer, Rollout> pending,
       IntPredicate evalDue,
-      Supplier<RewardBatch> heldOutSampler) {
+      Supplier<HeldOut> heldOutSampler,
+      Function<RewardBatch, double[][]> reference) {
     this.source = source;
     this.heldOutSampler = heldOutSampler;
+    this.reference = reference;
     this.maxStaleness = maxStaleness;
     this.lastRound = lastRound;
     this.publishedRound = firstRound - 1;
     int next = firstRound;
     while (pending.containsKey(next)) {
-      produced.put(next, CompletableFuture.completedFuture(new Produced(pending.get(next), 0)));
+      produced.put(
+          next, CompletableFuture.completedFuture(new Produced(pending.get(next), null, 0, 0)));
       next++;
     }
     if (next != firstRound + pending.size()) {
@@ -123,24 +148,25 @@ final class RolloutPipeline implements AutoCloseable {
       }
       double waited = (System.nanoTime() - waitStart) / 1e9;
       CompletableFuture<HeldOut> evaluation = heldOut.get(p);
-      if (evaluation != null && !complete(evaluation, this::sampleHeldOut)) {
+      if (evaluation != null && !complete(evaluation, heldOutSampler)) {
         return;
       }
       for (; round <= lastRound && sampledAfter(round, maxStaleness) <= p; round++) {
         int r = round;
         double roundWaited = waited;
         waited = 0;
-        if (!complete(produced.get(r), () -> new Produced(source.next(r), roundWaited))) {
+        if (!complete(produced.get(r), () -> produce(r, roundWaited))) {
           return;
         }
       }
     }
   }
 
-  private HeldOut sampleHeldOut() {
+  private Produced produce(int round, double waited) {
+    Rollout rollout = source.next(round);
     long start = System.nanoTime();
-    RewardBatch samples = heldOutSampler.get();
-    return new HeldOut(samples, (System.nanoTime() - start) / 1e9);
+    double[][] ref = reference.apply(rollout.batch());
+    return new Produced(rollout, ref, (System.nanoTime() - start) / 1e9, waited);
   }
 
   /**
@@ -178,7 +204,7 @@ final class RolloutPipeline implements AutoCloseable {
   Taken take(int round) {
     long start = System.nanoTime();
     Produced p = await(produced, round, "rollout");
-    return new Taken(p.rollout(), p.samplerWaitSeconds(), (System.nanoTime() - start) / 1e9);
+    return new Taken(p, (System.nanoTime() - start) / 1e9);
   }
 
   /**

@@ -18,6 +18,7 @@ import dev.ncalign.orchestrator.config.Mode;
  * @param liveVersion version every policy replica serves after this round's push
  * @param step optimizer steps taken since the start of the run, after this round
  * @param optimizerSteps optimizer steps taken in this round
+ * @param learnSeconds wall time of the learner's update (policy forward, backward and steps)
  * @param gradNorm mean global gradient norm (before clipping) over this round's optimizer steps
  * @param kl KL(π_θ‖π_ref) of the policy after this round's update as the replicas serve it,
  *     estimated as the mean of log π_θ − log π_ref over its fresh samples on the held-out prompts
@@ -45,6 +46,10 @@ import dev.ncalign.orchestrator.config.Mode;
  *     reference half of the KL; 0 when the round did not evaluate
  * @param roundSeconds wall time of the round on the learner's side, from waiting for its rollout to
  *     the end of its push (its held-out evaluation is in {@code eval_seconds})
+ * @param referenceSeconds wall time of scoring the round's responses under the reference: done by
+ *     the sampler thread right after it samples the round, so that with {@code loop.max_staleness}
+ *     ≥ 1 it overlaps the learner's previous round (by the learner, inside the round, for a round
+ *     resumed from a checkpoint or sampled again)
  */
 @JsonDeserialize(builder = RoundMetrics.Builder.class)
 public record RoundMetrics(
@@ -78,7 +83,8 @@ public record RoundMetrics(
     double learnerWaitSeconds,
     double samplerWaitSeconds,
     double evalSeconds,
-    double roundSeconds) {
+    double roundSeconds,
+    double referenceSeconds) {
 
   public static Builder builder() {
     return new Builder();
@@ -119,6 +125,7 @@ public record RoundMetrics(
     private double samplerWaitSeconds;
     private double evalSeconds;
     private double roundSeconds;
+    private double referenceSeconds;
 
     public Builder round(int v) {
       round = v;
@@ -239,6 +246,11 @@ public record RoundMetrics(
       return this;
     }
 
+    public Builder referenceSeconds(double v) {
+      referenceSeconds = v;
+      return this;
+    }
+
     public Builder pushSeconds(double v) {
       pushSeconds = v;
       return this;
@@ -326,7 +338,8 @@ public record RoundMetrics(
           learnerWaitSeconds,
           samplerWaitSeconds,
           evalSeconds,
-          roundSeconds);
+          roundSeconds,
+          referenceSeconds);
     }
   }
 }

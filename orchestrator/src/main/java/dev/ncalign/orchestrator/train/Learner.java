@@ -65,8 +65,29 @@ public final class Learner implements AutoCloseable {
    * them into minibatches; the reported loss is the mean over every prompt visit of the round.
    */
   public RoundUpdate update(RewardBatch batch) {
+    return update(batch, referenceLogprobs(batch));
+  }
+
+  /**
+   * log π_ref of every response of {@code batch}, [prompt][response]: the half of a round's work
+   * that reads only the frozen reference, so another thread may run it (for the next round) while
+   * {@link #update} trains.
+   */
+  public double[][] referenceLogprobs(RewardBatch batch) {
+    return SequenceScorer.score(reference, batch.prompts(), settings.minibatchTokens());
+  }
+
+  /**
+   * {@link #update(RewardBatch)} with the batch's {@link #referenceLogprobs} already scored.
+   *
+   * @param ref log π_ref of every response of {@code batch}, [prompt][response]
+   */
+  public RoundUpdate update(RewardBatch batch, double[][] ref) {
     List<ScoredPrompt> prompts = batch.prompts();
-    double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
+    if (ref.length != prompts.size()) {
+      throw new IllegalArgumentException(
+          "reference log-probs for " + ref.length + " prompts, batch has " + prompts.size());
+    }
     double[][] before = SequenceScorer.score(policy, prompts, settings.minibatchTokens());
     double lossSum = 0;
     int lossPrompts = 0;
@@ -124,7 +145,7 @@ public final class Learner implements AutoCloseable {
    * over present responses of Σ log π, the sampler's own per-token log-probs, minus Σ log π_ref,
    * scored here. Taking π's half from the server that sampled makes it the KL of the weights that
    * server actually served (a BF16 push included), and lets the estimate come after the learner has
-   * moved on to the next update.
+   * moved on to the next update. Reads only the reference, like {@link #referenceLogprobs}.
    *
    * @throws IllegalArgumentException if a present response carries no {@link Sample}
    */
@@ -143,8 +164,7 @@ public final class Learner implements AutoCloseable {
         sampled[p][k] = response.present() ? response.sample().sumLogprob() : 0;
       }
     }
-    double[][] ref = SequenceScorer.score(reference, prompts, settings.minibatchTokens());
-    return LikelihoodDiagnostic.meanLogRatio(prompts, sampled, ref);
+    return LikelihoodDiagnostic.meanLogRatio(prompts, sampled, referenceLogprobs(onPolicy));
   }
 
   /**

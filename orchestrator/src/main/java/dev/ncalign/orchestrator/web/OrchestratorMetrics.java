@@ -71,6 +71,7 @@ public final class OrchestratorMetrics implements RoundListener {
             phase("generate"),
             phase("score"),
             phase("learner_wait"),
+            phase("reference"),
             phase("learn"),
             phase("push"),
             phase("eval"));
@@ -150,6 +151,7 @@ public final class OrchestratorMetrics implements RoundListener {
       metrics.generateSeconds(),
       metrics.scoreSeconds(),
       metrics.learnerWaitSeconds(),
+      metrics.referenceSeconds(),
       metrics.learnSeconds(),
       metrics.pushSeconds(),
       metrics.evalSeconds()

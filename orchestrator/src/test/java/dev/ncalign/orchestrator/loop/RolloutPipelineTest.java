@@ -137,8 +137,9 @@ class RolloutPipelineTest {
             () -> {
               evaluatedAfter.put(evaluations.incrementAndGet(), source.published.get());
               sleep(3);
-              return rollout(0).batch();
-            })) {
+              return new RolloutPipeline.HeldOut(rollout(0).batch(), 0, 0);
+            },
+            batch -> null)) {
       for (int round = 1; round <= ROUNDS; round++) {
         pipeline.take(round);
         pipeline.awaitSampledBefore(round);
@@ -170,8 +171,9 @@ class RolloutPipelineTest {
             () -> {
               evaluating.countDown();
               await(release);
-              return rollout(0).batch();
-            })) {
+              return new RolloutPipeline.HeldOut(rollout(0).batch(), 0, 0);
+            },
+            batch -> null)) {
       pipeline.take(1);
       pipeline.awaitSampledBefore(1);
       pipeline.published(1);
@@ -196,7 +198,8 @@ class RolloutPipelineTest {
             round -> round == 1,
             () -> {
               throw new IllegalStateException("reward server down");
-            })) {
+            },
+            batch -> null)) {
       pipeline.take(1);
       pipeline.awaitSampledBefore(1);
       pipeline.published(1);
@@ -205,6 +208,39 @@ class RolloutPipelineTest {
       assertEquals("reward server down", e.getMessage());
       assertThrows(IllegalStateException.class, () -> pipeline.take(2));
     }
+  }
+
+  @Test
+  void theSamplerScoresEachSampledRoundUnderTheReferenceButNotTheResumedOnes() {
+    Map<String, String> scoredBy = new ConcurrentHashMap<>();
+    BatchSource source = round -> rollout(round);
+    Rollout saved = rollout(3);
+    try (RolloutPipeline pipeline =
+        new RolloutPipeline(
+            source,
+            1,
+            4,
+            6,
+            Map.of(4, saved),
+            round -> false,
+            () -> null,
+            batch -> {
+              scoredBy.merge(Thread.currentThread().getName(), "x", String::concat);
+              return new double[][] {{-1.5}};
+            })) {
+      RolloutPipeline.Taken resumed = pipeline.take(4);
+      assertSame(saved, resumed.rollout());
+      assertEquals(
+          null, resumed.produced().reference(), "the checkpoint's rollout: learner scores");
+      pipeline.awaitSampledBefore(4);
+      pipeline.published(4);
+      RolloutPipeline.Taken sampled = pipeline.take(5);
+      assertEquals(-1.5, sampled.produced().reference()[0][0]);
+      pipeline.awaitSampledBefore(5);
+      pipeline.published(5);
+      pipeline.take(6);
+    }
+    assertEquals(Map.of("rollouts", "xx"), scoredBy, "rounds 5 and 6, on the sampler's thread");
   }
 
   private static void await(CountDownLatch latch) {

@@ -28,11 +28,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class LearnerTest {
   private static final List<String> WORDS =
@@ -106,6 +111,35 @@ class LearnerTest {
   private static LearnerSettings settings(LossType loss, int epochs, int minibatchTokens) {
     return new LearnerSettings(
         loss, 1f, 1f, epochs, minibatchTokens, 1, LearningRateSchedule.constant(3e-3f), 0f, 1f);
+  }
+
+  /** Two rounds, the second's reference log-probs scored on another thread during the first. */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void referenceLogprobsScoredOnAnotherThreadDuringAnUpdateGiveTheSameRounds(boolean lora)
+      throws Exception {
+    List<RoundUpdate> sequential = twoRounds(lora, false);
+    assertEquals(sequential, twoRounds(lora, true), "bit for bit");
+  }
+
+  private static List<RoundUpdate> twoRounds(boolean lora, boolean scoreAhead) throws Exception {
+    try (CausalLm base = load();
+        CausalLm policy = lora ? base.withAdapter(LoraAdapter.initialize(base, LORA, 3)) : load();
+        Learner learner = new Learner(policy, base, settings(LossType.NCA, 4, 64), 1)) {
+      RewardBatch first = batch(base.codec(), new float[][] {{3f, 0f, -3f}, {3f, 0f, -3f}});
+      RewardBatch second = batch(base.codec(), new float[][] {{-1f, 2f, 0f}, {0f, 1f, 2f}});
+      if (!scoreAhead) {
+        return List.of(learner.update(first), learner.update(second));
+      }
+      ExecutorService sampler = Executors.newSingleThreadExecutor();
+      try {
+        Future<double[][]> ahead = sampler.submit(() -> learner.referenceLogprobs(second));
+        RoundUpdate one = learner.update(first);
+        return List.of(one, learner.update(second, ahead.get()));
+      } finally {
+        sampler.shutdownNow();
+      }
+    }
   }
 
   @Test

@@ -106,6 +106,7 @@ class DashboardApiTest {
     assertMetric(text, "ncalign_round_phase_seconds_count{phase=\"learn\"}", 3);
     assertMetric(text, "ncalign_round_phase_seconds_sum{phase=\"generate\"}", 1.5);
     assertMetric(text, "ncalign_round_phase_seconds_sum{phase=\"learner_wait\"}", 0.3);
+    assertMetric(text, "ncalign_round_phase_seconds_sum{phase=\"reference\"}", 0.12);
     assertMetric(text, "ncalign_round_staleness", 1);
   }
 

@@ -46,6 +46,7 @@ final class Rounds {
         .dropped(0)
         .generateSeconds(0.5)
         .scoreSeconds(0.2)
+        .referenceSeconds(0.04)
         .learnSeconds(0.3 + 0.01 * r)
         .pushSeconds(0.05)
         .pushBytes(1_572_864L)
