@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -161,22 +162,14 @@ class RolloutPipelineTest {
     CountDownLatch evaluating = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try (RolloutPipeline pipeline =
-        new RolloutPipeline(
-            round -> rollout(round),
+        evaluatingRoundOne(
             1,
-            1,
-            3,
-            Map.of(),
-            round -> round == 1,
             () -> {
               evaluating.countDown();
               await(release);
               return new RolloutPipeline.HeldOut(rollout(0).batch(), 0, 0);
-            },
-            batch -> null)) {
-      pipeline.take(1);
-      pipeline.awaitSampledBefore(1);
-      pipeline.published(1);
+            })) {
+      publishRoundOne(pipeline);
       assertTrue(evaluating.await(10, TimeUnit.SECONDS), "round 1's evaluation started");
       pipeline.take(2); // sampled from round 0's weights, before the evaluation
       assertFalse(pipeline.heldOutDone(1), "the learner trains round 2 during the evaluation");
@@ -189,20 +182,12 @@ class RolloutPipelineTest {
   @Test
   void aFailedEvaluationSurfacesWhereTheLearnerNeedsItAndStopsSampling() {
     try (RolloutPipeline pipeline =
-        new RolloutPipeline(
-            round -> rollout(round),
+        evaluatingRoundOne(
             0,
-            1,
-            3,
-            Map.of(),
-            round -> round == 1,
             () -> {
               throw new IllegalStateException("reward server down");
-            },
-            batch -> null)) {
-      pipeline.take(1);
-      pipeline.awaitSampledBefore(1);
-      pipeline.published(1);
+            })) {
+      publishRoundOne(pipeline);
       IllegalStateException e =
           assertThrows(IllegalStateException.class, () -> pipeline.heldOut(1));
       assertEquals("reward server down", e.getMessage());
@@ -241,6 +226,27 @@ class RolloutPipelineTest {
       pipeline.take(6);
     }
     assertEquals(Map.of("rollouts", "xx"), scoredBy, "rounds 5 and 6, on the sampler's thread");
+  }
+
+  /** Three rounds sampled by version alone, round 1 evaluated by {@code heldOut}. */
+  private static RolloutPipeline evaluatingRoundOne(
+      int maxStaleness, Supplier<RolloutPipeline.HeldOut> heldOut) {
+    return new RolloutPipeline(
+        round -> rollout(round),
+        maxStaleness,
+        1,
+        3,
+        Map.of(),
+        round -> round == 1,
+        heldOut,
+        b -> null);
+  }
+
+  /** The learner's side of round 1, without the learning. */
+  private static void publishRoundOne(RolloutPipeline pipeline) {
+    pipeline.take(1);
+    pipeline.awaitSampledBefore(1);
+    pipeline.published(1);
   }
 
   private static void await(CountDownLatch latch) {
