@@ -165,16 +165,7 @@ public final class LoopBenchmark {
    * framing on its side).
    */
   static double overheadShare(Measured m) {
-    double phases =
-        m.rows().stream()
-            .mapToDouble(
-                r ->
-                    r.generateSeconds()
-                        + r.scoreSeconds()
-                        + r.referenceSeconds()
-                        + r.learnSeconds()
-                        + r.pushSeconds())
-            .sum();
+    double phases = sum(m, RoundMetrics::phaseSeconds);
     return Math.max(0, 1 - phases / m.wallSeconds());
   }
 

@@ -38,12 +38,7 @@ final class RoundPrinter implements RoundListener {
   public void roundCompleted(RoundMetrics m, RewardBatch batch) {
     int filled = (int) Math.round(BAR * m.round() / (double) rounds);
     String bar = "[" + "#".repeat(filled) + "-".repeat(BAR - filled) + "]";
-    double seconds =
-        m.generateSeconds()
-            + m.scoreSeconds()
-            + m.referenceSeconds()
-            + m.learnSeconds()
-            + m.pushSeconds();
+    double seconds = m.phaseSeconds();
     out.printf(
         "%s %3d/%-3d %4s %7.3f %7.2f->%-7.2f %7.2f->%-7.2f %6s %5.1f %5.2f %6.1f%s%n",
         bar,

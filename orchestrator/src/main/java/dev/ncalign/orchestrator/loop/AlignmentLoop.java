@@ -150,7 +150,7 @@ public final class AlignmentLoop {
     return RolloutsAhead.load(checkpoint, maxStaleness, codec);
   }
 
-  /** A round's row waiting for its held-out evaluation, and what the log line needs. */
+  /** A round's row waiting for its held-out evaluation, and the batch its samples record needs. */
   private record PendingRow(int round, RoundMetrics.Builder row, RewardBatch batch) {}
 
   /** A written row and the batch the listeners get with it. */
@@ -226,9 +226,7 @@ public final class AlignmentLoop {
         break;
       }
       if (evaluates) {
-        RolloutPipeline.HeldOut heldOut = rollouts.heldOut(next.round());
-        new RoundRow.Evaluation(heldOut.samples().meanReward(), heldOut.kl(), heldOut.seconds())
-            .into(next.row());
+        RoundRow.evaluated(next.row(), rollouts.heldOut(next.round()));
       }
       pending.remove();
       RoundMetrics metrics = next.row().build();

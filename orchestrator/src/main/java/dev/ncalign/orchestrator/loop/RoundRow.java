@@ -13,23 +13,19 @@ import java.util.DoubleSummaryStatistics;
 /**
  * The metrics row of one round, built only from the round's record as it flowed: the {@link
  * Rollout} it trained on, the {@link RoundUpdate} the learner made, the weights it {@link
- * Published}, and the held-out {@link Evaluation} when there was one, which may come in later.
+ * Published}, and the held-out evaluation when there was one, which may come in later.
  */
 final class RoundRow {
   private RoundRow() {}
 
   /**
-   * What the held-out evaluation after the update measured.
-   *
-   * @param reward mean reward of the fresh samples
-   * @param kl KL(π_θ‖π_ref) estimate on them, NaN when they were not π_θ's own samples
-   * @param seconds wall time of sampling, scoring and estimating
+   * Sets the row's held-out columns from what the evaluation after the update measured: the mean
+   * reward of its fresh samples, their KL estimate and the evaluation's seconds.
    */
-  record Evaluation(double reward, double kl, double seconds) {
-    /** Sets the row's held-out columns. */
-    RoundMetrics.Builder into(RoundMetrics.Builder row) {
-      return row.evalReward(reward).kl(kl).evalSeconds(seconds);
-    }
+  static RoundMetrics.Builder evaluated(RoundMetrics.Builder row, RolloutPipeline.HeldOut heldOut) {
+    return row.evalReward(heldOut.samples().meanReward())
+        .kl(heldOut.kl())
+        .evalSeconds(heldOut.seconds());
   }
 
   /** The row's builder with everything the round's record says; the loop adds its timings. */

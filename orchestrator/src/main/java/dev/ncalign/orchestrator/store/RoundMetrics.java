@@ -90,6 +90,11 @@ public record RoundMetrics(
     return new Builder();
   }
 
+  /** Seconds the round spent in generate, score, reference scoring, learn and push. */
+  public double phaseSeconds() {
+    return generateSeconds + scoreSeconds + referenceSeconds + learnSeconds + pushSeconds;
+  }
+
   /** Names every field it sets; unset numbers are 0 and unset nullable ones null. */
   @JsonPOJOBuilder(withPrefix = "")
   public static final class Builder {
